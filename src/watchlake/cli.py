@@ -1,0 +1,74 @@
+"""The ``watchlake`` command: one subcommand per stage, glue only.
+
+Each stage package has a ``commands.py`` whose ``register(subparsers)`` adds its subcommands; heavy imports
+(PySpark, boto3, ...) happen inside the command functions so ``watchlake --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from watchlake import __version__
+from watchlake.errors import WatchlakeError
+from watchlake.settings import Settings, load_settings
+
+# Modules that register subcommands, in the order the stages run.
+COMMAND_MODULES: tuple[str, ...] = (
+)
+
+
+def settings_of(args: argparse.Namespace) -> Settings:
+    """The settings a subcommand runs with: the chosen environment's file plus WATCHLAKE_* overrides."""
+    return load_settings(args.env)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="watchlake",
+        description=(
+            "Stage, clean, model, generate and classify Apple Watch sensor data (WSU CASAS smartwatch "
+            "archives). Settings come from conf/<env>.yaml, overridden by WATCHLAKE_* environment variables."
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"watchlake {__version__}")
+    parser.add_argument(
+        "--env",
+        choices=("local", "aws"),
+        default=None,
+        help="target environment (default: $WATCHLAKE_ENV or local)",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    subparsers = parser.add_subparsers(dest="command", metavar="<stage>", required=True)
+    for module_name in COMMAND_MODULES:
+        importlib.import_module(module_name).register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        datefmt="%H:%M:%S",
+    )
+    for noisy in ("py4j", "botocore", "urllib3", "kafka"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    try:
+        result = args.handler(args)
+    except WatchlakeError as error:
+        print(f"watchlake {args.command}: error: {error}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        print(f"watchlake {args.command}: interrupted", file=sys.stderr)
+        return 130
+    return int(result or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,35 @@
+"""Every error watchlake raises on purpose; each message tells the user what to do next."""
+
+from __future__ import annotations
+
+
+class WatchlakeError(Exception):
+    """Base of all expected failures; the CLI prints the message and exits non-zero without a traceback."""
+
+    exit_code = 1
+
+
+class ConfigError(WatchlakeError):
+    """A setting is missing or invalid; the message names the key."""
+
+    exit_code = 2
+
+
+class FormatError(WatchlakeError):
+    """An input file does not follow the CASAS format; the message names the file and the row."""
+
+
+class IngestError(WatchlakeError):
+    """Downloading, unpacking or staging the archives failed."""
+
+
+class ServiceError(WatchlakeError):
+    """A local service (Kafka, PostgreSQL, moto) could not be started, reached or stopped."""
+
+
+class DataQualityError(WatchlakeError):
+    """A job's output broke an invariant (for example rows in != rows kept + rows rejected)."""
+
+
+class ModelError(WatchlakeError):
+    """No model is registered, or a model cannot be loaded or promoted."""

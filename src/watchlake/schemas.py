@@ -1,0 +1,96 @@
+"""A schema for every dataset that crosses a stage boundary, and the CASAS file format's field list.
+
+Timestamps: CASAS stamps are local wall-clock time without a zone. Sessions run with ``spark.sql.session.timeZone``
+= UTC, so a ``TimestampType`` column holds that wall-clock time unchanged (read it back in UTC too).
+"""
+
+from __future__ import annotations
+
+from pyspark.sql.types import (
+    DateType,
+    DoubleType,
+    LongType,
+    StringType,
+    StructField,
+    StructType,
+    TimestampType,
+)
+
+# --- The CASAS archive format (see docs in README and ../shared/reference/casas-format.md) -------------------
+CASAS_FIELDS: tuple[str, ...] = (
+    "stamp",
+    "yaw",
+    "pitch",
+    "roll",
+    "rotation_rate_x",
+    "rotation_rate_y",
+    "rotation_rate_z",
+    "user_acceleration_x",
+    "user_acceleration_y",
+    "user_acceleration_z",
+    "location_type",
+    "latitude_distance_from_mean",
+    "longitude_distance_from_mean",
+    "altitude_distance_from_mean",
+    "course",
+    "speed",
+    "horizontal_accuracy",
+    "vertical_accuracy",
+    "battery_state",
+    "user_activity_label",
+)
+# Row 2 of every file: dt = datetime, f = float, s = string.
+CASAS_TYPES: tuple[str, ...] = ("dt",) + ("f",) * 9 + ("s",) + ("f",) * 7 + ("s", "s")
+CASAS_TYPE_CODES = frozenset({"dt", "f", "s"})
+
+MOTION_FIELDS: tuple[str, ...] = CASAS_FIELDS[1:10]
+LOCATION_FIELDS: tuple[str, ...] = CASAS_FIELDS[11:18]
+FLOAT_FIELDS: tuple[str, ...] = tuple(
+    name for name, code in zip(CASAS_FIELDS, CASAS_TYPES, strict=True) if code == "f"
+)
+BATTERY_STATES = ("unplugged", "charging", "full")
+STAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
+
+# Reasons a staged row is rejected by cleaning, in the order they are checked (the first that applies wins).
+REJECT_REASONS: tuple[str, ...] = (
+    "wrong_field_count",  # the line does not split into exactly 20 fields
+    "unparseable_stamp",  # stamp empty or not a datetime with 1-6 fractional digits
+    "missing_motion",  # any of the nine motion fields empty
+    "unparseable_number",  # a float field that is present but not a number
+    "invalid_battery_state",  # a battery state other than unplugged / charging / full / empty
+    "charging",  # the watch was on its charger: not wear time
+)
+
+# --- processed: cleaned readings -----------------------------------------------------------------------
+READINGS = StructType(
+    [
+        StructField("participant", StringType(), False),
+        StructField("stamp", TimestampType(), False),
+        *(StructField(name, DoubleType(), False) for name in MOTION_FIELDS),
+        StructField("location_type", StringType(), True),
+        *(StructField(name, DoubleType(), True) for name in LOCATION_FIELDS),
+        StructField("battery_state", StringType(), True),
+        StructField("user_activity_label", StringType(), True),
+        StructField("source_file", StringType(), False),
+        StructField("date", DateType(), False),
+    ]
+)
+
+# --- rejected: rows cleaning refused, kept whole with the reason ------------------------------------------
+REJECTED_READINGS = StructType(
+    [
+        StructField("participant", StringType(), True),
+        StructField("source_file", StringType(), False),
+        StructField("line", StringType(), True),
+        StructField("reason", StringType(), False),
+    ]
+)
+
+# --- staging manifest ----------------------------------------------------------------------------------
+MANIFEST = StructType(
+    [
+        StructField("path", StringType(), False),
+        StructField("size_bytes", LongType(), False),
+        StructField("sha256", StringType(), False),
+    ]
+)

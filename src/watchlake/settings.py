@@ -1,0 +1,247 @@
+"""The one typed settings object of watchlake.
+
+Precedence, lowest first: field defaults < ``conf/<env>.yaml`` (shipped in the package, or the file named by
+``WATCHLAKE_CONF_FILE``) < ``WATCHLAKE_*`` environment variables (nested with ``__``, e.g.
+``WATCHLAKE_KAFKA__BOOTSTRAP_SERVERS``) < explicit keyword overrides given to :func:`load_settings`.
+Secrets (passwords, keys) are read from the environment only and never written back.
+"""
+
+from __future__ import annotations
+
+import os
+from contextvars import ContextVar
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from watchlake.errors import ConfigError
+
+ENVIRONMENTS = ("local", "aws")
+
+
+class _Section(BaseModel):
+    # A typo in a YAML key must fail loudly, not be ignored.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LakeSettings(_Section):
+    """Where the lake lives: a local folder or an ``s3://`` / ``s3a://`` prefix."""
+
+    root: str = ".runtime/lake"
+
+
+class SparkSettings(_Section):
+    master: str = "local[*]"
+    shuffle_partitions: int = Field(default=8, ge=1)
+    driver_memory: str = "4g"
+    log_level: str = "WARN"
+    ui_enabled: bool = True
+    # Extra Spark configuration, passed through unchanged (e.g. spark.executor.memory on EMR).
+    conf: dict[str, str] = Field(default_factory=dict)
+
+
+class CatalogSettings(_Section):
+    """The table catalog: Hive with an embedded Derby metastore locally, the Glue Data Catalog on EMR."""
+
+    kind: Literal["hive", "glue", "none"] = "hive"
+    database: str = "watchlake"
+
+
+class JvmSettings(_Section):
+    """Jars fetched by Maven (``scripts/fetch-jars.sh``), one folder per classpath."""
+
+    lib_dir: str = "jvm/lib"
+
+
+class KafkaSettings(_Section):
+    bootstrap_servers: str = "127.0.0.1:9092"
+    topic: str = "ticker-watch-data"
+    dead_letter_topic: str = "ticker-watch-data-dlq"
+    partitions: int = Field(default=2, ge=1)
+    retention_ms: int = Field(default=24 * 3600 * 1000, ge=60_000)
+    controller_port: int = Field(default=9093, ge=1, le=65535)
+
+
+class WarehouseSettings(_Section):
+    """The SQL warehouse: PostgreSQL locally, Redshift on AWS. The password comes from the environment only."""
+
+    kind: Literal["postgres", "redshift"] = "postgres"
+    host: str = "127.0.0.1"
+    port: int = Field(default=5433, ge=1, le=65535)
+    database: str = "watchlake"
+    user: str = "watchlake"
+    password: SecretStr = SecretStr("")
+    schema_name: str = "public"
+
+
+class AwsSettings(_Section):
+    region: str = "us-east-1"
+    # Set to a moto server URL to simulate AWS; empty means the real endpoints.
+    endpoint_url: str = ""
+    bucket: str = ""
+    emr_cluster_id: str = ""
+    glue_database: str = "watchlake"
+
+
+class IngestSettings(_Section):
+    """The CASAS archives and how they are fetched."""
+
+    archive_urls: list[str] = Field(
+        default_factory=lambda: [
+            "https://casas.wsu.edu/datasets/smartwatch/group1.zip",
+            "https://casas.wsu.edu/datasets/smartwatch/group2.zip",
+            "https://casas.wsu.edu/datasets/smartwatch/group3.zip",
+        ]
+    )
+    download_dir: str = ".runtime/downloads"
+    retries: int = Field(default=5, ge=0)
+    timeout_seconds: float = Field(default=60.0, gt=0)
+    multipart_chunk_mb: int = Field(default=64, ge=5)
+
+
+class SampleSettings(_Section):
+    """Defaults of the CASAS-format sample generator (``watchlake sample``)."""
+
+    participants: int = Field(default=6, ge=1)
+    hours: float = Field(default=2.0, gt=0)
+    groups: int = Field(default=3, ge=1)
+    seed: int = 7
+
+
+class LabelSettings(_Section):
+    """How single-row CASAS labels become classes; the raw-to-class mapping is data in ``conf/labels.yaml``."""
+
+    span_seconds: float = Field(default=300.0, gt=0)
+    mapping_file: str = ""  # empty: the packaged conf/labels.yaml
+
+
+class FeatureSettings(_Section):
+    window_seconds: float = Field(default=60.0, gt=0)
+    step_seconds: float = Field(default=60.0, gt=0)
+
+
+class TrainSettings(_Section):
+    classifier: Literal["random_forest", "logistic_regression"] = "random_forest"
+    num_trees: int = Field(default=60, ge=1)
+    max_depth: int = Field(default=10, ge=1, le=30)
+    split_by: Literal["participant", "time_block"] = "participant"
+    test_fraction: float = Field(default=0.3, gt=0, lt=1)
+    promotion_margin: float = Field(default=0.0, ge=0)
+    seed: int = 42
+
+
+class GenerateSettings(_Section):
+    devices: int = Field(default=100, ge=1)
+    rows_per_second: int = Field(default=1000, ge=1)
+    seed: int = 11
+
+
+class PredictSettings(_Section):
+    confidence_measure: Literal["max_probability", "margin", "entropy"] = "margin"
+    low_confidence_threshold: float = Field(default=0.2, ge=0)
+    watermark_seconds: float = Field(default=30.0, ge=0)
+    trigger_seconds: float = Field(default=1.0, ge=0)
+
+
+class Settings(BaseSettings):
+    """Everything a stage may read. Built only by :func:`load_settings`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="WATCHLAKE_", env_nested_delimiter="__", extra="forbid", frozen=True
+    )
+
+    env: Literal["local", "aws"] = "local"
+    runtime_dir: str = ".runtime"
+    lake: LakeSettings = LakeSettings()
+    spark: SparkSettings = SparkSettings()
+    catalog: CatalogSettings = CatalogSettings()
+    jvm: JvmSettings = JvmSettings()
+    kafka: KafkaSettings = KafkaSettings()
+    warehouse: WarehouseSettings = WarehouseSettings()
+    aws: AwsSettings = AwsSettings()
+    ingest: IngestSettings = IngestSettings()
+    sample: SampleSettings = SampleSettings()
+    labels: LabelSettings = LabelSettings()
+    features: FeatureSettings = FeatureSettings()
+    train: TrainSettings = TrainSettings()
+    generate: GenerateSettings = GenerateSettings()
+    predict: PredictSettings = PredictSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _YamlSource(settings_cls, _conf_data.get()))
+
+
+class _YamlSource(PydanticBaseSettingsSource):
+    """Hands the already-parsed environment file to pydantic as the lowest-priority source."""
+
+    def __init__(self, settings_cls: type[BaseSettings], data: dict[str, Any]) -> None:
+        super().__init__(settings_cls)
+        self._data = data
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return self._data.get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return dict(self._data)
+
+
+# The parsed YAML of the load in progress; a context variable so concurrent loads cannot see each other's file.
+_conf_data: ContextVar[dict[str, Any]] = ContextVar("watchlake_conf_data", default={})
+
+
+def conf_file_for(env: str) -> Path:
+    """The configuration file of an environment: ``WATCHLAKE_CONF_FILE`` if set, else the packaged one."""
+    explicit = os.environ.get("WATCHLAKE_CONF_FILE")
+    if explicit:
+        return Path(explicit)
+    if env not in ENVIRONMENTS:
+        raise ConfigError(f"env: unknown environment {env!r}; choose one of {', '.join(ENVIRONMENTS)}")
+    return Path(str(resources.files("watchlake") / "conf" / f"{env}.yaml"))
+
+
+def load_settings(env: str | None = None, **overrides: Any) -> Settings:
+    """Build the settings of ``env`` (default ``$WATCHLAKE_ENV`` or ``local``).
+
+    ``overrides`` are nested dicts keyed like the YAML (``lake={"root": "/tmp/x"}``) and win over everything.
+    Raises :class:`ConfigError` naming every bad key.
+    """
+    env = env or os.environ.get("WATCHLAKE_ENV", "local")
+    path = conf_file_for(env)
+    data = _read_yaml(path)
+    data["env"] = data.get("env", env)
+    token = _conf_data.set(data)
+    try:
+        return Settings(**overrides)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in item['loc'])}: {item['msg']}" for item in error.errors()
+        )
+        raise ConfigError(f"bad settings (from {path}, WATCHLAKE_* variables or overrides): {problems}") from None
+    finally:
+        _conf_data.reset(token)
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ConfigError(f"cannot read configuration file {path}: {error.strerror}") from None
+    try:
+        data = yaml.safe_load(text) or {}
+    except yaml.YAMLError as error:
+        raise ConfigError(f"configuration file {path} is not valid YAML: {error}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"configuration file {path} must hold a mapping at the top level")
+    return data

@@ -1,0 +1,94 @@
+"""The only place a SparkSession is built, so every stage runs with the same, settings-driven configuration."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from pyspark.sql import SparkSession
+
+from watchlake.errors import ConfigError
+from watchlake.lake import Lake, is_remote
+from watchlake.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# Folders under ``settings.jvm.lib_dir`` whose jars a session may add (filled by scripts/fetch-jars.sh).
+JAR_FOLDERS = ("spark-kafka", "jdbc")
+
+
+def connector_jars(settings: Settings, folders: tuple[str, ...]) -> list[str]:
+    """Absolute paths of the jars in the given folders; a clear error when a folder was never fetched."""
+    jars: list[str] = []
+    for folder in folders:
+        if folder not in JAR_FOLDERS:
+            raise ValueError(f"unknown jar folder {folder!r}; known: {', '.join(JAR_FOLDERS)}")
+        path = Path(settings.jvm.lib_dir, folder).resolve()
+        found = sorted(str(jar) for jar in path.glob("*.jar"))
+        if not found:
+            raise ConfigError(
+                f"jvm.lib_dir: no jars in {path}; run scripts/fetch-jars.sh (or `watchlake up`) to fetch them"
+            )
+        jars.extend(found)
+    return jars
+
+
+def session_conf(settings: Settings, jars: list[str]) -> dict[str, str]:
+    """The Spark configuration for these settings, as plain data (tested without starting a JVM)."""
+    lake = Lake.from_settings(settings)
+    conf = {
+        "spark.sql.session.timeZone": "UTC",
+        "spark.sql.shuffle.partitions": str(settings.spark.shuffle_partitions),
+        "spark.driver.memory": settings.spark.driver_memory,
+        "spark.ui.enabled": str(settings.spark.ui_enabled).lower(),
+        "spark.ui.showConsoleProgress": "false",
+        "spark.sql.sources.partitionOverwriteMode": "dynamic",
+        "spark.sql.warehouse.dir": _warehouse_dir(settings, lake),
+    }
+    if settings.env == "local":
+        # Keep the driver on loopback: no other address is ever used here.
+        conf["spark.driver.host"] = "127.0.0.1"
+        conf["spark.driver.bindAddress"] = "127.0.0.1"
+    if settings.catalog.kind == "hive":
+        metastore = Path(settings.runtime_dir, "metastore", "metastore_db").resolve()
+        conf["spark.hadoop.javax.jdo.option.ConnectionURL"] = f"jdbc:derby:;databaseName={metastore};create=true"
+        conf["spark.driver.extraJavaOptions"] = f"-Dderby.system.home={metastore.parent}"
+    elif settings.catalog.kind == "glue":
+        conf["spark.hadoop.hive.metastore.client.factory.class"] = (
+            "com.amazonaws.glue.catalog.metastore.AWSGlueDataCatalogHiveClientFactory"
+        )
+    if settings.aws.endpoint_url:
+        # A simulated S3 (moto server): path-style requests to the given endpoint.
+        conf["spark.hadoop.fs.s3a.endpoint"] = settings.aws.endpoint_url
+        conf["spark.hadoop.fs.s3a.path.style.access"] = "true"
+        conf["spark.hadoop.fs.s3a.connection.ssl.enabled"] = str(
+            settings.aws.endpoint_url.startswith("https")
+        ).lower()
+    if jars:
+        conf["spark.jars"] = ",".join(jars)
+    conf.update(settings.spark.conf)
+    return conf
+
+
+def _warehouse_dir(settings: Settings, lake: Lake) -> str:
+    warehouse = f"{lake.root}/warehouse"
+    return warehouse if is_remote(warehouse) else Path(warehouse).resolve().as_uri()
+
+
+def build_session(settings: Settings, app_name: str, *, jars: tuple[str, ...] = ()) -> SparkSession:
+    """Return the SparkSession for ``settings``; ``jars`` names folders of connector jars to add.
+
+    In a process that already has a session, Spark returns that one (static settings such as jars cannot change
+    after the first start), so tests and long-lived processes build the session once.
+    """
+    builder = SparkSession.builder.appName(app_name).master(settings.spark.master)
+    for key, value in session_conf(settings, connector_jars(settings, jars)).items():
+        builder = builder.config(key, value)
+    if settings.catalog.kind in ("hive", "glue"):
+        builder = builder.enableHiveSupport()
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel(settings.spark.log_level)
+    if settings.catalog.kind != "none":
+        spark.sql(f"CREATE DATABASE IF NOT EXISTS {settings.catalog.database}")
+    log.info("Spark %s session %r on %s", spark.version, app_name, settings.spark.master)
+    return spark

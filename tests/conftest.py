@@ -1,0 +1,44 @@
+"""Shared fixtures: one SparkSession per test run, settings pointing at a temporary lake."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from watchlake.settings import Settings, load_settings
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def make_settings(base: Path, **overrides: Any) -> Settings:
+    """Local settings with the runtime folder and lake under ``base``; small Spark; keyword overrides win."""
+    values: dict[str, Any] = {
+        "runtime_dir": str(base / "runtime"),
+        "lake": {"root": str(base / "lake")},
+        "spark": {"master": "local[2]", "shuffle_partitions": 2, "ui_enabled": False, "driver_memory": "2g"},
+        "jvm": {"lib_dir": str(REPO / "jvm" / "lib")},
+    }
+    values.update(overrides)
+    return load_settings("local", **values)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Settings of one test: its own lake and runtime folder."""
+    return make_settings(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The one SparkSession of the test run (local[2], 2 shuffle partitions, UTC, UI off, Hive catalog)."""
+    from watchlake.spark import JAR_FOLDERS, build_session
+
+    session_settings = make_settings(tmp_path_factory.mktemp("spark"))
+    lib = Path(session_settings.jvm.lib_dir)
+    folders = tuple(folder for folder in JAR_FOLDERS if any((lib / folder).glob("*.jar")))
+    session = build_session(session_settings, "watchlake-tests", jars=folders)
+    yield session
+    session.stop()
