@@ -15,7 +15,9 @@ def test_session_conf_glue_sets_client_factory(tmp_path) -> None:
     from watchlake.settings import load_settings
 
     conf = session_conf(load_settings("aws", runtime_dir=str(tmp_path)), jars=["/x/a.jar"])
-    assert conf["spark.hadoop.hive.metastore.client.factory.class"].endswith("AWSGlueDataCatalogHiveClientFactory")
+    assert conf["spark.hadoop.hive.metastore.client.factory.class"].endswith(
+        "AWSGlueDataCatalogHiveClientFactory"
+    )
     assert conf["spark.jars"] == "/x/a.jar"
     assert conf["spark.sql.warehouse.dir"] == "s3://watchlake-lake/warehouse"
 

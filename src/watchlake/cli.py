@@ -17,8 +17,7 @@ from watchlake.errors import WatchlakeError
 from watchlake.settings import Settings, load_settings
 
 # Modules that register subcommands, in the order the stages run.
-COMMAND_MODULES: tuple[str, ...] = (
-)
+COMMAND_MODULES: tuple[str, ...] = ()
 
 
 def settings_of(args: argparse.Namespace) -> Settings:

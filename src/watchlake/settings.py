@@ -180,7 +180,7 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings, env_settings, _YamlSource(settings_cls, _conf_data.get()))
+        return (init_settings, env_settings, _YamlSource(settings_cls, _conf_data.get() or {}))
 
 
 class _YamlSource(PydanticBaseSettingsSource):
@@ -198,7 +198,7 @@ class _YamlSource(PydanticBaseSettingsSource):
 
 
 # The parsed YAML of the load in progress; a context variable so concurrent loads cannot see each other's file.
-_conf_data: ContextVar[dict[str, Any]] = ContextVar("watchlake_conf_data", default={})
+_conf_data: ContextVar[dict[str, Any] | None] = ContextVar("watchlake_conf_data", default=None)
 
 
 def conf_file_for(env: str) -> Path:
@@ -228,7 +228,9 @@ def load_settings(env: str | None = None, **overrides: Any) -> Settings:
         problems = "; ".join(
             f"{'.'.join(str(part) for part in item['loc'])}: {item['msg']}" for item in error.errors()
         )
-        raise ConfigError(f"bad settings (from {path}, WATCHLAKE_* variables or overrides): {problems}") from None
+        raise ConfigError(
+            f"bad settings (from {path}, WATCHLAKE_* variables or overrides): {problems}"
+        ) from None
     finally:
         _conf_data.reset(token)
 

@@ -51,7 +51,9 @@ def session_conf(settings: Settings, jars: list[str]) -> dict[str, str]:
         conf["spark.driver.bindAddress"] = "127.0.0.1"
     if settings.catalog.kind == "hive":
         metastore = Path(settings.runtime_dir, "metastore", "metastore_db").resolve()
-        conf["spark.hadoop.javax.jdo.option.ConnectionURL"] = f"jdbc:derby:;databaseName={metastore};create=true"
+        conf["spark.hadoop.javax.jdo.option.ConnectionURL"] = (
+            f"jdbc:derby:;databaseName={metastore};create=true"
+        )
         conf["spark.driver.extraJavaOptions"] = f"-Dderby.system.home={metastore.parent}"
     elif settings.catalog.kind == "glue":
         conf["spark.hadoop.hive.metastore.client.factory.class"] = (
