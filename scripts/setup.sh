@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Set up watchlake on a fresh machine: Python venv and packages, system packages, JVM jars.
+# Re-running is cheap: each step skips what is already in place.
+#   scripts/setup.sh           what the pipeline needs
+#   scripts/setup.sh --test    plus the test tools (pytest, moto, duckdb, ruff)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+extras=""
+for arg in "$@"; do
+  case "$arg" in
+    --test) extras="[test]" ;;
+    -h|--help) sed -n '2,5p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "setup.sh: unknown option $arg (try --help)" >&2; exit 2 ;;
+  esac
+done
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+
+python_bin="${PYTHON:-python3}"
+"$python_bin" - <<'PY' || { echo "setup.sh: watchlake needs Python 3.11 or 3.12 (set PYTHON=/path/to/python3.11)" >&2; exit 1; }
+import sys
+sys.exit(0 if (3, 11) <= sys.version_info[:2] < (3, 13) else 1)
+PY
+command -v java >/dev/null || { echo "setup.sh: Java 17+ is needed by Spark and Kafka (Debian: apt-get install openjdk-17-jre-headless)" >&2; exit 1; }
+
+# System packages: PostgreSQL for the local warehouse, Maven for the jars.
+need_apt=()
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
+command -v mvn >/dev/null || need_apt+=(maven)
+if ((${#need_apt[@]})); then
+  say "installing system packages: ${need_apt[*]}"
+  sudo_cmd=""; [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+
+if [ ! -x .venv/bin/python ]; then
+  say "creating the virtual environment in .venv"
+  "$python_bin" -m venv .venv
+fi
+say "installing Python packages (watchlake${extras})"
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -e ".${extras}"
+
+if [ -x scripts/fetch-jars.sh ]; then
+  say "fetching JVM jars (Kafka broker, Spark Kafka connector, JDBC driver)"
+  scripts/fetch-jars.sh
+fi
+say "ready: activate with '. .venv/bin/activate', then run 'watchlake --help'"

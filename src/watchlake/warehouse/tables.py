@@ -1,0 +1,115 @@
+"""Warehouse tables as data: name, columns with portable SQL types, and the natural key.
+
+Only types and statements that PostgreSQL and Redshift both accept are used (VARCHAR for JSON payloads,
+TIMESTAMP without zone holding UTC, MERGE from a staging table).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    columns: tuple[tuple[str, str], ...]
+    key: tuple[str, ...]
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(name for name, _ in self.columns)
+
+    @property
+    def value_columns(self) -> tuple[str, ...]:
+        return tuple(name for name in self.column_names if name not in self.key)
+
+
+PREDICTIONS = Table(
+    name="predictions",
+    columns=(
+        ("device_id", "VARCHAR(64) NOT NULL"),
+        ("window_start", "TIMESTAMP NOT NULL"),
+        ("window_end", "TIMESTAMP NOT NULL"),
+        ("predicted_class", "VARCHAR(64) NOT NULL"),
+        ("probabilities", "VARCHAR(4096) NOT NULL"),  # JSON object: class -> probability
+        ("confidence", "DOUBLE PRECISION NOT NULL"),
+        ("margin", "DOUBLE PRECISION NOT NULL"),
+        ("entropy", "DOUBLE PRECISION NOT NULL"),
+        ("events", "INTEGER NOT NULL"),
+        ("model_version", "VARCHAR(64) NOT NULL"),
+        ("query_name", "VARCHAR(128) NOT NULL"),
+        ("batch_id", "BIGINT NOT NULL"),
+        ("predicted_at", "TIMESTAMP NOT NULL"),
+        (
+            "latency_ms",
+            "DOUBLE PRECISION NOT NULL",
+        ),  # predicted_at minus the arrival time of the window's last event
+    ),
+    key=("device_id", "window_start"),
+)
+
+ANNOTATION_QUEUE = Table(
+    name="annotation_queue",
+    columns=(
+        ("device_id", "VARCHAR(64) NOT NULL"),
+        ("window_start", "TIMESTAMP NOT NULL"),
+        ("window_end", "TIMESTAMP NOT NULL"),
+        ("predicted_class", "VARCHAR(64) NOT NULL"),
+        ("probabilities", "VARCHAR(4096) NOT NULL"),
+        ("confidence_measure", "VARCHAR(32) NOT NULL"),
+        ("confidence_value", "DOUBLE PRECISION NOT NULL"),
+        ("features", "VARCHAR(65535) NOT NULL"),  # JSON object: feature name -> value
+        ("model_version", "VARCHAR(64) NOT NULL"),
+        ("queued_at", "TIMESTAMP NOT NULL"),
+    ),
+    key=("device_id", "window_start"),
+)
+
+DEAD_LETTERS = Table(
+    name="dead_letters",
+    columns=(
+        ("topic", "VARCHAR(256) NOT NULL"),
+        ("kafka_partition", "INTEGER NOT NULL"),
+        ("kafka_offset", "BIGINT NOT NULL"),
+        ("raw_value", "VARCHAR(65535)"),  # the message bytes, hex-escaped when not valid UTF-8, cut at 64 KiB
+        ("raw_size", "INTEGER NOT NULL"),
+        ("reason", "VARCHAR(256) NOT NULL"),
+        ("received_at", "TIMESTAMP NOT NULL"),
+    ),
+    key=("topic", "kafka_partition", "kafka_offset"),
+)
+
+# One row per (query, micro-batch) whose rows are committed: the exactly-once ledger.
+BATCH_LEDGER = Table(
+    name="stream_batches",
+    columns=(
+        ("query_name", "VARCHAR(128) NOT NULL"),
+        ("batch_id", "BIGINT NOT NULL"),
+        ("rows_written", "BIGINT NOT NULL"),
+        ("committed_at", "TIMESTAMP NOT NULL"),
+    ),
+    key=("query_name", "batch_id"),
+)
+
+ALL_TABLES = (PREDICTIONS, ANNOTATION_QUEUE, DEAD_LETTERS, BATCH_LEDGER)
+
+
+def create_table_sql(table: Table, schema: str) -> str:
+    columns = ",\n  ".join(f"{name} {sql_type}" for name, sql_type in table.columns)
+    return (
+        f"CREATE TABLE IF NOT EXISTS {schema}.{table.name} (\n  {columns},\n"
+        f"  PRIMARY KEY ({', '.join(table.key)})\n)"
+    )
+
+
+def merge_sql(table: Table, schema: str, staging: str) -> str:
+    """MERGE the staging table into the target on the natural key (valid in PostgreSQL 15+ and Redshift)."""
+    on = " AND ".join(f"{schema}.{table.name}.{col} = s.{col}" for col in table.key)
+    updates = ", ".join(f"{col} = s.{col}" for col in table.value_columns)
+    columns = ", ".join(table.column_names)
+    values = ", ".join(f"s.{col}" for col in table.column_names)
+    return (
+        f"MERGE INTO {schema}.{table.name} USING {staging} s ON {on} "
+        f"WHEN MATCHED THEN UPDATE SET {updates} "
+        f"WHEN NOT MATCHED THEN INSERT ({columns}) VALUES ({values})"
+    )
