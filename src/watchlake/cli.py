@@ -17,7 +17,14 @@ from watchlake.errors import WatchlakeError
 from watchlake.settings import Settings, load_settings
 
 # Modules that register subcommands, in the order the stages run.
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = (
+    "watchlake.services.commands",
+    "watchlake.casas.commands",
+    "watchlake.ingest.commands",
+    "watchlake.clean.commands",
+    "watchlake.train.commands",
+    "watchlake.predict.commands",
+)
 
 
 def settings_of(args: argparse.Namespace) -> Settings:

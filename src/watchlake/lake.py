@@ -89,8 +89,32 @@ class Lake:
         return self.layer("reports")
 
     @property
+    def train_reports(self) -> str:
+        """One folder per training run: ``<run id>/metrics.json`` and ``confusion_matrix.png``."""
+        return join(self.reports, "train")
+
+    @property
+    def synthetic_staging(self) -> str:
+        """Synthetic watches in CASAS format, ``staging/synthetic/sw1.pN.csv`` (N from 90000), cleaned like real data."""
+        return join(self.staging, "synthetic")
+
+    @property
+    def fidelity_reports(self) -> str:
+        """``watchlake fidelity``: ``fidelity.json`` and PNG plots of generated versus source statistics."""
+        return join(self.reports, "fidelity")
+
+    @property
     def manifests(self) -> str:
         return self.layer("manifests")
+
+    @property
+    def staging_manifest_name(self) -> str:
+        """File name, under :attr:`manifests`, of the JSON Lines manifest of staging (path, size_bytes, sha256)."""
+        return "staging.jsonl"
+
+    @property
+    def staging_manifest(self) -> str:
+        return join(self.manifests, self.staging_manifest_name)
 
     def checkpoint(self, query_name: str) -> str:
         """The checkpoint folder of one named streaming query."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pyspark.sql.types import (
     DateType,
     DoubleType,
+    IntegerType,
     LongType,
     StringType,
     StructField,
@@ -92,5 +93,38 @@ MANIFEST = StructType(
         StructField("path", StringType(), False),
         StructField("size_bytes", LongType(), False),
         StructField("sha256", StringType(), False),
+    ]
+)
+
+# --- stats: descriptive statistics of the processed readings, one statistic per row (tidy) --------------------
+# scope: "overall" (activity_class NULL) or "class". column: a READINGS column, "activity_class" (label shares),
+# "segment" (activity segment durations, seconds) or "stamp" (sampling). statistic: count, mean, sd, min, max,
+# null_fraction, quantile (key = level), corr (key = the other motion axis), share (key = category, NULL = missing),
+# rows, interval_median_seconds, sampling_hz, duration_* (segments). See watchlake/stats/README.md.
+ACTIVITY_STATS = StructType(
+    [
+        StructField("scope", StringType(), False),
+        StructField("activity_class", StringType(), True),
+        StructField("column", StringType(), False),
+        StructField("statistic", StringType(), False),
+        StructField("key", StringType(), True),
+        StructField("value", DoubleType(), True),
+    ]
+)
+
+# --- synth: one synthetic watch reading as streamed into Kafka (JSON value, key = device_id) -----------------
+# Documented in watchlake/synth/MESSAGE_SCHEMA.md; bump WATCH_MESSAGE_VERSION on any change.
+WATCH_MESSAGE_VERSION = 1
+WATCH_MESSAGE_V1 = StructType(
+    [
+        StructField("schema_version", IntegerType(), False),
+        StructField("device_id", StringType(), False),
+        StructField("seq", LongType(), False),
+        StructField("event_time", TimestampType(), False),
+        *(StructField(name, DoubleType(), False) for name in MOTION_FIELDS),
+        StructField("location_type", StringType(), True),
+        *(StructField(name, DoubleType(), True) for name in LOCATION_FIELDS),
+        StructField("battery_state", StringType(), True),
+        StructField("true_activity", StringType(), False),
     ]
 )

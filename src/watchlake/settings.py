@@ -97,8 +97,9 @@ class IngestSettings(_Section):
             "https://casas.wsu.edu/datasets/smartwatch/group3.zip",
         ]
     )
-    download_dir: str = ".runtime/downloads"
+    download_dir: str = ""  # empty: <runtime_dir>/downloads
     retries: int = Field(default=5, ge=0)
+    retry_backoff_seconds: float = Field(default=2.0, ge=0)
     timeout_seconds: float = Field(default=60.0, gt=0)
     multipart_chunk_mb: int = Field(default=64, ge=5)
 
@@ -110,6 +111,7 @@ class SampleSettings(_Section):
     hours: float = Field(default=2.0, gt=0)
     groups: int = Field(default=3, ge=1)
     seed: int = 7
+    out_dir: str = ""  # empty: <runtime_dir>/sample
 
 
 class LabelSettings(_Section):
@@ -130,21 +132,58 @@ class TrainSettings(_Section):
     max_depth: int = Field(default=10, ge=1, le=30)
     split_by: Literal["participant", "time_block"] = "participant"
     test_fraction: float = Field(default=0.3, gt=0, lt=1)
+    # split_by=time_block: blocks of this length per participant go wholly to train or test.
+    time_block_seconds: float = Field(default=600.0, gt=0)
     promotion_margin: float = Field(default=0.0, ge=0)
+    promotion_metric: Literal["macro_f1", "accuracy", "weighted_f1"] = "macro_f1"
+    model_name: str = Field(default="activity", pattern=r"^[A-Za-z0-9_-]+$")
     seed: int = 42
 
 
+class StatsSettings(_Section):
+    """Descriptive statistics of the processed readings (``watchlake stats``)."""
+
+    quantiles: list[float] = Field(default_factory=lambda: [0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99])
+    # percentile_approx accuracy: higher is more exact and slower.
+    quantile_accuracy: int = Field(default=10_000, ge=100)
+    # A stamp step above this starts a new activity segment (CASAS restarts its 10 Hz grid after 10 s).
+    max_gap_seconds: float = Field(default=10.0, gt=0)
+
+
 class GenerateSettings(_Section):
+    """Synthetic watches (``watchlake generate``): dbldatagen driven by the activity statistics."""
+
     devices: int = Field(default=100, ge=1)
     rows_per_second: int = Field(default=1000, ge=1)
     seed: int = 11
+    # Event time of sequence number 0; empty: the current time (UTC wall clock) when the run starts.
+    start: str = ""
+    # Segments in one device's repeating activity schedule; devices start at different places in it.
+    schedule_segments: int = Field(default=64, ge=1)
+    batch_rows: int = Field(default=1_000_000, ge=1)
+    stream_seconds: float = Field(default=60.0, gt=0)
+    trigger_seconds: float = Field(default=1.0, ge=0)
+    # Kafka producer tuning of the Spark sink (acks=all and idempotence are always on).
+    producer_linger_ms: int = Field(default=20, ge=0)
+    producer_batch_size: int = Field(default=262_144, ge=1)
+    producer_compression: Literal["none", "gzip", "snappy", "lz4", "zstd"] = "lz4"
+    # Rows per class and column kept for the fidelity report's KS statistics.
+    fidelity_sample_rows: int = Field(default=5_000, ge=100)
 
 
 class PredictSettings(_Section):
+    """Streaming prediction (``watchlake predict``): Kafka -> windows -> champion model -> warehouse."""
+
+    query_name: str = "predict"
+    # A window is queued for annotation when this measure is below the threshold (entropy: above it).
     confidence_measure: Literal["max_probability", "margin", "entropy"] = "margin"
     low_confidence_threshold: float = Field(default=0.2, ge=0)
-    watermark_seconds: float = Field(default=30.0, ge=0)
+    watermark_seconds: float = Field(default=10.0, ge=0)
     trigger_seconds: float = Field(default=1.0, ge=0)
+    starting_offsets: Literal["earliest", "latest"] = "earliest"
+    max_offsets_per_trigger: int = Field(default=2_000_000, ge=1)
+    # Messages larger than this go to the dead letters unparsed.
+    max_message_bytes: int = Field(default=16_384, ge=256)
 
 
 class Settings(BaseSettings):
@@ -168,6 +207,7 @@ class Settings(BaseSettings):
     labels: LabelSettings = LabelSettings()
     features: FeatureSettings = FeatureSettings()
     train: TrainSettings = TrainSettings()
+    stats: StatsSettings = StatsSettings()
     generate: GenerateSettings = GenerateSettings()
     predict: PredictSettings = PredictSettings()
 

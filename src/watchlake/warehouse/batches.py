@@ -30,7 +30,11 @@ class BatchWrite:
     query_name: str
     batch_id: int
     replayed: bool
-    rows_written: int
+    rows: Mapping[str, int]  # rows merged per table name; empty for a replay
+
+    @property
+    def rows_written(self) -> int:
+        return sum(self.rows.values())
 
 
 def ensure_tables(connection: Any, schema: str) -> None:
@@ -40,6 +44,18 @@ def ensure_tables(connection: Any, schema: str) -> None:
         for table in ALL_TABLES:
             cursor.execute(create_table_sql(table, schema))
     connection.commit()
+
+
+def is_committed(connection: Any, schema: str, query_name: str, batch_id: int) -> bool:
+    """True when (query_name, batch_id) is in the ledger."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT 1 FROM {schema}.{BATCH_LEDGER.name} WHERE query_name = %s AND batch_id = %s",
+            (query_name, batch_id),
+        )
+        found = cursor.fetchone() is not None
+    connection.rollback()  # end the read-only transaction psycopg2 opened
+    return found
 
 
 def committed_batches(connection: Any, schema: str, query_name: str) -> set[int]:
@@ -71,11 +87,12 @@ def write_batch(
             if cursor.fetchone() is not None:
                 connection.rollback()
                 log.info("batch %s of %s already committed: replay skipped", batch_id, query_name)
-                return BatchWrite(query_name, batch_id, replayed=True, rows_written=0)
-            written = 0
-            for table, rows in rows_by_table.items():
-                if rows:
-                    written += _merge_rows(cursor, schema, table, rows)
+                return BatchWrite(query_name, batch_id, replayed=True, rows={})
+            merged = {
+                table.name: _merge_rows(cursor, schema, table, rows) if rows else 0
+                for table, rows in rows_by_table.items()
+            }
+            written = sum(merged.values())
             cursor.execute(
                 f"INSERT INTO {schema}.{BATCH_LEDGER.name} (query_name, batch_id, rows_written, committed_at) "
                 "VALUES (%s, %s, %s, %s)",
@@ -85,7 +102,7 @@ def write_batch(
     except BaseException:
         connection.rollback()
         raise
-    return BatchWrite(query_name, batch_id, replayed=False, rows_written=written)
+    return BatchWrite(query_name, batch_id, replayed=False, rows=merged)
 
 
 def _merge_rows(cursor: Any, schema: str, table: Table, rows: Sequence[Row]) -> int:

@@ -1,0 +1,157 @@
+"""Benchmark: the Spark clean job beside DuckDB doing the same cleaning on the same >= 1 GB of CASAS CSV.
+
+Run ``python -m bench.clean.run`` (or ``python bench/clean/run.py``) from the repository root. Generates the data
+with ``watchlake sample`` and stages it with ``watchlake ingest`` (reused on the next run when the size matches),
+times both engines on 2 cores and writes ``bench/results/clean.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[2]
+if __package__ in (None, ""):
+    sys.path.insert(0, str(REPO))
+
+from bench.clean import duckdb_clean  # noqa: E402
+from watchlake.settings import Settings, load_settings  # noqa: E402
+
+log = logging.getLogger("bench.clean")
+CORES = 2
+MB_PER_PARTICIPANT_HOUR = 10.4  # CSV written by the sample generator, measured
+PARTICIPANTS = 8
+
+
+def bench_settings(workdir: Path) -> Settings:
+    """Local settings for the benchmark: its own lake, local[2], no catalog (DuckDB registers nothing either)."""
+    return load_settings(
+        "local",
+        runtime_dir=str(workdir / "runtime"),
+        lake={"root": str(workdir / "lake")},
+        spark={"master": f"local[{CORES}]", "shuffle_partitions": CORES, "ui_enabled": False, "driver_memory": "4g"},
+        catalog={"kind": "none"},
+    )
+
+
+def prepare_data(settings: Settings, workdir: Path, gigabytes: float) -> dict[str, Any]:
+    """Generate and stage about ``gigabytes`` of CSV, unless the same amount is already staged."""
+    from watchlake.casas.sample import generate_sample
+    from watchlake.ingest.job import run as ingest
+
+    marker = workdir / "data.json"
+    if marker.exists() and json.loads(marker.read_text())["gigabytes"] == gigabytes:
+        return json.loads(marker.read_text())
+    hours = round(gigabytes * 1000 / (PARTICIPANTS * MB_PER_PARTICIPANT_HOUR), 2)
+    started = time.perf_counter()
+    sample = generate_sample(workdir / "sample", PARTICIPANTS, hours, groups=2, seed=2026)
+    ingest(settings, str(workdir / "sample"))
+    planted = json.loads(sample.planted.read_text())["totals"]
+    data = {"gigabytes": gigabytes, "hours": hours, "participants": PARTICIPANTS, "planted": planted}
+    data["csv_bytes"] = sample.csv_bytes
+    data["generate_and_stage_seconds"] = round(time.perf_counter() - started, 1)
+    marker.write_text(json.dumps(data, indent=1))
+    return data
+
+
+def run_spark(settings: Settings, repeat: int) -> dict[str, Any]:
+    """Time the clean job (JVM start excluded, reported apart); the best of ``repeat`` runs."""
+    from watchlake.clean import job
+    from watchlake.spark import build_session
+
+    started = time.perf_counter()
+    spark = build_session(settings, "bench-clean")
+    session_seconds = time.perf_counter() - started
+    try:
+        runs = []
+        for _ in range(repeat):
+            load = os.getloadavg()[0]
+            result = job.run(settings, spark)
+            runs.append({"seconds": result.seconds, "load_before": load, "result": result})
+    finally:
+        spark.stop()
+    best = min(runs, key=lambda run: run["seconds"])
+    return {
+        "seconds": best["seconds"],
+        "all_seconds": [run["seconds"] for run in runs],
+        "load_before": [run["load_before"] for run in runs],
+        "session_start_seconds": round(session_seconds, 2),
+        "rows_in": best["result"].rows_in,
+        "rows_kept": best["result"].rows_kept,
+        "rejected_by_reason": best["result"].rejected_by_reason,
+        "bytes_in": best["result"].bytes_in,
+    }
+
+
+def run_duckdb(settings: Settings, workdir: Path, repeat: int) -> dict[str, Any]:
+    """Time DuckDB (``threads`` = CORES) on the same staged files; the best of ``repeat`` runs."""
+    import duckdb
+
+    from watchlake.lake import Lake
+
+    files = sorted(str(path) for path in Path(Lake.from_settings(settings).staging).rglob("sw1.p*.csv"))
+    runs = []
+    for _ in range(repeat):
+        con = duckdb.connect()
+        con.execute(f"SET threads = {CORES}")
+        load = os.getloadavg()[0]
+        started = time.perf_counter()
+        counts = duckdb_clean.clean(con, files, workdir / "duckdb" / "readings", workdir / "duckdb" / "rejected")
+        runs.append({"seconds": round(time.perf_counter() - started, 3), "load_before": load, **counts})
+        con.close()
+    best = min(runs, key=lambda run: run["seconds"])
+    return {
+        **best,
+        "all_seconds": [run["seconds"] for run in runs],
+        "load_before": [run["load_before"] for run in runs],
+        "version": duckdb.__version__,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--gb", type=float, default=1.0, help="CSV to generate, in GB (default 1.0)")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per engine, the best counts (default 1)")
+    parser.add_argument("--workdir", type=Path, default=REPO / ".runtime" / "bench" / "clean")
+    parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "clean.json")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = bench_settings(args.workdir)
+    data = prepare_data(settings, args.workdir, args.gb)
+    duck = run_duckdb(settings, args.workdir, args.repeat)
+    spark = run_spark(settings, args.repeat)
+    megabytes = spark["bytes_in"] / 1e6
+    results = {
+        "benchmark": "clean",
+        "cores": CORES,
+        "machine": platform.platform(),
+        "data": data,
+        "megabytes": round(megabytes, 1),
+        "spark": {**spark, "mb_per_s_per_core": round(megabytes / spark["seconds"] / CORES, 1)},
+        "duckdb": {**duck, "mb_per_s_per_core": round(megabytes / duck["seconds"] / CORES, 1)},
+        "spark_over_duckdb_time": round(spark["seconds"] / duck["seconds"], 2),
+        "target_ratio": 3.0,
+        "same_counts": spark["rejected_by_reason"] == duck["rejected_by_reason"]
+        and spark["rows_kept"] == duck["rows_kept"],
+        "counts_match_planted": spark["rejected_by_reason"] == data["planted"]["rejected"]
+        and spark["rows_kept"] == data["planted"]["kept_rows"],
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=1), encoding="utf-8")
+    log.info(
+        "%.0f MB: Spark %.1f s (%.1f MB/s/core), DuckDB %.1f s (%.1f MB/s/core), ratio %.2f; same counts %s; -> %s",
+        megabytes, spark["seconds"], results["spark"]["mb_per_s_per_core"], duck["seconds"],
+        results["duckdb"]["mb_per_s_per_core"], results["spark_over_duckdb_time"], results["same_counts"], args.out,
+    )  # fmt: skip
+    return 0 if results["same_counts"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Bulk load: CASAS smartwatch archives -> the lake's staging area (local folder, or s3://<bucket>/staging/ with
+# WATCHLAKE_ENV=aws). Sets the project up first if needed, then runs `watchlake ingest` with your arguments:
+#   ./init.sh                      download group1-3.zip (resumable), unpack, stage, write the manifest
+#   ./init.sh --source sample      offline: stage a generated sample in the same format
+#   ./init.sh --source DIR|ZIP     stage archives or sw1.pN.csv files you already have
+# Re-running copies nothing that is already staged unchanged.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+case "${1:-}" in
+  -h|--help) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; echo; ;;
+esac
+if [ ! -x .venv/bin/watchlake ]; then
+  scripts/setup.sh
+fi
+exec .venv/bin/watchlake ingest "$@"

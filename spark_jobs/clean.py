@@ -1,0 +1,10 @@
+"""spark-submit / EMR step entry: clean the staged CASAS CSVs (``watchlake clean``) with $WATCHLAKE_ENV's settings."""
+
+from __future__ import annotations
+
+import sys
+
+from watchlake.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main(["clean", *sys.argv[1:]]))

@@ -1,0 +1,179 @@
+"""The clean job: staged CASAS CSVs -> processed readings (Parquet by participant and date) + rejected lines.
+
+Contract: every data line of every staged file ends in exactly one of the two outputs (checked: rows in = rows kept
++ rows rejected, else DataQualityError); a file whose two header rows are wrong stops the job before anything is
+written (FormatError naming file and row); zero-byte files are skipped with a warning. Both outputs are replaced
+as a whole on every run (static overwrite) and registered as external catalog tables unless catalog.kind is none.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+
+from pyspark import StorageLevel
+from pyspark.sql import DataFrame, Observation, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql.types import StructType
+
+from watchlake.clean.files import StagedFile, check_header_rows, head_rows, list_staged_files
+from watchlake.clean.transforms import (
+    HEADER_LINE,
+    LINES_DDL,
+    TYPES_LINE,
+    select_data_lines,
+    to_parsed,
+    to_readings,
+    to_rejected,
+)
+from watchlake.errors import DataQualityError
+from watchlake.lake import Lake
+from watchlake.schemas import READINGS, REJECT_REASONS, REJECTED_READINGS
+from watchlake.settings import Settings
+
+log = logging.getLogger(__name__)
+
+READINGS_PARTITIONS = ("participant", "date")
+REJECTED_PARTITIONS = ("reason",)
+
+
+@dataclass(frozen=True)
+class CleanResult:
+    """What one clean run read and wrote; ``rows_in`` counts data lines (header rows excluded)."""
+
+    files: int
+    bytes_in: int
+    rows_in: int
+    rows_kept: int
+    rows_rejected: int
+    rejected_by_reason: dict[str, int] = field(default_factory=dict)
+    empty_files: tuple[str, ...] = ()
+    seconds: float = 0.0
+
+
+def run(settings: Settings, spark: SparkSession) -> CleanResult:
+    """Clean everything under ``Lake.staging`` into ``Lake.readings`` and ``Lake.rejected_readings``."""
+    started = time.monotonic()
+    lake = Lake.from_settings(settings)
+    staged = list_staged_files(spark, lake.staging)
+    readable = _checked_files(spark, staged)
+    lines_seen, kept_seen, rejected_seen = Observation("lines"), Observation("kept"), Observation("rejected")
+    lines = _read_lines(spark, [staged_file.path for staged_file in readable]).observe(
+        lines_seen,
+        F.count(F.lit(1)).alias("lines"),
+        F.count_if(F.col("value").isin(HEADER_LINE, TYPES_LINE)).alias("header_lines"),
+    )
+    # Parse once and keep the parsed lines on local disk: both outputs come from one read of the CSVs.
+    parsed = to_parsed(select_data_lines(lines)).persist(StorageLevel.DISK_ONLY)
+    try:
+        readings = to_readings(parsed).observe(kept_seen, F.count(F.lit(1)).alias("rows"))
+        _write(readings, lake.readings, READINGS_PARTITIONS)
+        rejected = to_rejected(parsed).observe(
+            rejected_seen,
+            F.count(F.lit(1)).alias("rows"),
+            *(F.count_if(F.col("reason") == reason).alias(reason) for reason in REJECT_REASONS),
+        )
+        _write(rejected, lake.rejected_readings, REJECTED_PARTITIONS)
+    finally:
+        parsed.unpersist()
+    result = _checked_counts(staged, readable, lines_seen.get, kept_seen.get, rejected_seen.get, started)
+    _check_written_schema(spark, lake.readings, READINGS, result.rows_kept)
+    _check_written_schema(spark, lake.rejected_readings, REJECTED_READINGS, result.rows_rejected)
+    if settings.catalog.kind != "none":
+        register_table(spark, lake.readings_table, lake.readings, READINGS, READINGS_PARTITIONS)
+        register_table(spark, lake.rejected_table, lake.rejected_readings, REJECTED_READINGS, REJECTED_PARTITIONS)
+    log.info(
+        "cleaned %d files (%.1f MB): %d rows in, %d kept, %d rejected %s in %.1f s",
+        result.files,
+        result.bytes_in / 1e6,
+        result.rows_in,
+        result.rows_kept,
+        result.rows_rejected,
+        result.rejected_by_reason,
+        result.seconds,
+    )
+    return result
+
+
+def _checked_files(spark: SparkSession, staged: list[StagedFile]) -> list[StagedFile]:
+    """The non-empty staged files, after checking their header rows (FormatError on the first bad one)."""
+    readable = []
+    for staged_file in staged:
+        if staged_file.size_bytes == 0:
+            log.warning("%s is empty (0 bytes): skipped", staged_file.path)
+            continue
+        check_header_rows(staged_file.path, head_rows(spark, staged_file.path))
+        readable.append(staged_file)
+    return readable
+
+
+def _read_lines(spark: SparkSession, paths: list[str]) -> DataFrame:
+    """One row per text line (LF, CRLF or CR endings), ``LINES_DDL``; an empty frame for no paths."""
+    if not paths:
+        return spark.createDataFrame([], LINES_DDL)
+    text = spark.read.text(paths)
+    return text.select(F.col("_metadata.file_path").alias("source_file"), "value")
+
+
+def _write(frame: DataFrame, path: str, partitions: tuple[str, ...]) -> None:
+    # Static overwrite: the output is rebuilt from all of staging, so partitions that vanished must go too.
+    writer = frame.write.mode("overwrite").option("partitionOverwriteMode", "static")
+    writer.partitionBy(*partitions).parquet(path)
+
+
+def _checked_counts(
+    staged: list[StagedFile],
+    readable: list[StagedFile],
+    lines: dict[str, int],
+    kept: dict[str, int],
+    rejected: dict[str, int],
+    started: float,
+) -> CleanResult:
+    """The run's counts; DataQualityError unless header rows = 2 per file and rows in = kept + rejected."""
+    if lines["header_lines"] != 2 * len(readable):
+        raise DataQualityError(
+            f"found {lines['header_lines']} header rows in {len(readable)} files (expected 2 each): a file holds "
+            "a header row in its data; check the staged files"
+        )
+    rows_in = lines["lines"] - lines["header_lines"]
+    by_reason = {reason: int(rejected[reason]) for reason in REJECT_REASONS}
+    if rows_in != kept["rows"] + rejected["rows"] or rejected["rows"] != sum(by_reason.values()):
+        raise DataQualityError(
+            f"rows in ({rows_in}) != rows kept ({kept['rows']}) + rows rejected ({rejected['rows']}, by reason "
+            f"{by_reason}); the outputs are inconsistent, do not use them"
+        )
+    return CleanResult(
+        files=len(readable),
+        bytes_in=sum(staged_file.size_bytes for staged_file in readable),
+        rows_in=rows_in,
+        rows_kept=kept["rows"],
+        rows_rejected=rejected["rows"],
+        rejected_by_reason=by_reason,
+        empty_files=tuple(staged_file.path for staged_file in staged if staged_file.size_bytes == 0),
+        seconds=round(time.monotonic() - started, 3),
+    )
+
+
+def _check_written_schema(spark: SparkSession, path: str, schema: StructType, rows: int) -> None:
+    """DataQualityError unless the Parquet at ``path`` has exactly the columns and types of ``schema``."""
+    if rows == 0:
+        return  # nothing was written, so there are no files to infer a schema from
+    written = {column.name: column.dataType for column in spark.read.parquet(path).schema}
+    declared = {column.name: column.dataType for column in schema}
+    if written != declared:
+        raise DataQualityError(f"{path}: written schema {written} differs from the declared {declared}")
+
+
+def register_table(
+    spark: SparkSession, table: str, path: str, schema: StructType, partitions: tuple[str, ...]
+) -> None:
+    """(Re)register ``path`` as the external Parquet table ``table`` with its partitions; the data is untouched."""
+    columns = ", ".join(f"`{column.name}` {column.dataType.simpleString()}" for column in schema)
+    spark.sql(f"DROP TABLE IF EXISTS {table}")
+    spark.sql(
+        f"CREATE TABLE {table} ({columns}) USING parquet "
+        f"PARTITIONED BY ({', '.join(partitions)}) LOCATION '{path}'"
+    )
+    spark.sql(f"MSCK REPAIR TABLE {table}")
+    log.info("registered %s at %s", table, path)

@@ -1,0 +1,143 @@
+"""Pure transforms of the clean stage: staged CASAS text lines in, typed readings and rejected lines out.
+
+Input is one row per text line, ``source_file string, value string`` (``LINES_DDL``), as ``spark.read.text`` gives
+it with the file path. Lines are split here rather than by Spark's CSV reader: a plain comma split for the common
+line, a quote-aware split only for lines holding a double quote (a label with a comma). Every rule that rejects a
+line is in :func:`with_reject_reason`, in the order of ``schemas.REJECT_REASONS`` (the first that applies wins).
+Repeated identical rows are kept: CASAS writes them on purpose (an interval without input repeats the previous row
+on the 10 Hz grid), so they are readings, not duplicates; nothing here removes or merges rows.
+"""
+
+from __future__ import annotations
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+
+from watchlake.schemas import (
+    BATTERY_STATES,
+    CASAS_FIELDS,
+    CASAS_TYPES,
+    FLOAT_FIELDS,
+    MOTION_FIELDS,
+    READINGS,
+    REJECTED_READINGS,
+)
+
+LINES_DDL = "source_file string, value string"
+HEADER_LINE = ",".join(CASAS_FIELDS)
+TYPES_LINE = ",".join(CASAS_TYPES)
+# Parses 1-6 fractional digits (Spark accepts up to as many digits as there are S); nothing else.
+STAMP_PATTERN = "yyyy-MM-dd HH:mm:ss.SSSSSS"
+# One CSV field per match (group 1): a quoted field with doubled quotes inside, or a run of non-commas; each match
+# starts at the line start or at a comma. No look-around, so DuckDB's RE2 runs the same pattern (bench/clean).
+FIELD_PATTERN = r'(?:^|,)("(?:[^"]|"")*"|[^,]*)'
+PARTICIPANT_PATTERN = r"sw1\.(p\d+)\.csv$"
+STRING_FIELDS = ("location_type", "battery_state", "user_activity_label")
+
+
+def select_data_lines(lines: DataFrame) -> DataFrame:
+    """Drop the field-name and field-type rows (lines equal to ``HEADER_LINE`` / ``TYPES_LINE``); keep the rest.
+
+    The job checks beforehand that each file starts with exactly these two rows, so this drops the two header rows
+    of every file by value and nothing else.
+    """
+    return lines.where(~F.col("value").isin(HEADER_LINE, TYPES_LINE))
+
+
+def _unquote(field: Column) -> Column:
+    """A CSV field without its surrounding quotes, doubled quotes made single; unquoted fields unchanged."""
+    quoted = field.startswith('"') & field.endswith('"') & (F.length(field) >= 2)
+    inner = F.substring(field, F.lit(2), F.length(field) - 2)
+    return F.when(quoted, F.replace(inner, F.lit('""'), F.lit('"'))).otherwise(field)
+
+
+def with_fields(lines: DataFrame) -> DataFrame:
+    """Add ``fields`` (array<string>): ``value`` split into CSV fields, excel dialect; empty fields are ``""``.
+
+    A line without a double quote is split at every comma; a line with one is split by ``FIELD_PATTERN``, its
+    quoted fields keeping their quotes (:func:`with_typed_fields` removes them from the string fields; CASAS never
+    quotes a number or a stamp, so a quoted one is rejected). Quoted fields that span lines are not supported (their
+    pieces get a wrong field count). Only built-in, code-generated functions: a lambda here (``transform``) made
+    Spark evaluate the whole stage row by row, 5x slower.
+    """
+    value = F.col("value")
+    quote_aware = F.regexp_extract_all(value, F.lit(FIELD_PATTERN), F.lit(1))
+    return lines.withColumn(
+        "fields", F.when(value.contains('"'), quote_aware).otherwise(F.split(value, ",", -1))
+    )
+
+
+def with_participant(lines: DataFrame) -> DataFrame:
+    """Add ``participant`` (``p12`` for ``.../sw1.p12.csv``) from ``source_file``; null if the name does not fit."""
+    participant = F.regexp_extract(F.col("source_file"), PARTICIPANT_PATTERN, 1)
+    return lines.withColumn("participant", F.nullif(participant, F.lit("")))
+
+
+def _field(name: str) -> Column:
+    """The raw string of one CASAS field from ``fields``; null when the line has too few fields."""
+    return F.try_element_at(F.col("fields"), F.lit(CASAS_FIELDS.index(name) + 1))
+
+
+def with_typed_fields(split_lines: DataFrame) -> DataFrame:
+    """Add one typed column per CASAS field (``stamp`` timestamp, floats double, strings string) from ``fields``.
+
+    Unparseable or empty values become null (``try_`` functions: the session runs in ANSI mode); empty strings
+    become null; string fields lose their CSV quotes. The raw strings stay in ``fields`` for the reject rules.
+    """
+    typed = {"stamp": F.try_to_timestamp(_field("stamp"), F.lit(STAMP_PATTERN))}
+    typed |= {name: _field(name).try_cast("double") for name in FLOAT_FIELDS}
+    typed |= {name: F.nullif(_unquote(_field(name)), F.lit("")) for name in STRING_FIELDS}
+    return split_lines.withColumns(typed)
+
+
+def with_reject_reason(typed: DataFrame) -> DataFrame:
+    """Add ``reason``: the first of ``schemas.REJECT_REASONS`` that applies to the line, null for a kept line.
+
+    Needs ``fields`` and the typed columns of :func:`with_typed_fields`. A float field is unparseable when its raw
+    string is not empty and does not cast to double (``1e-05``, ``nan`` and ``inf`` do cast); a battery state must be
+    empty or one of ``schemas.BATTERY_STATES`` exactly.
+    """
+    missing_motion = F.lit(False)
+    for name in MOTION_FIELDS:
+        missing_motion = missing_motion | (_field(name) == "")
+    bad_number = F.lit(False)
+    for name in FLOAT_FIELDS:
+        bad_number = bad_number | ((_field(name) != "") & F.col(name).isNull())
+    battery = F.col("battery_state")
+    reason = (
+        F.when(F.size("fields") != len(CASAS_FIELDS), "wrong_field_count")
+        .when(F.col("stamp").isNull(), "unparseable_stamp")
+        .when(missing_motion, "missing_motion")
+        .when(bad_number, "unparseable_number")
+        .when(~battery.isin(*BATTERY_STATES), "invalid_battery_state")
+        .when(battery == "charging", "charging")
+    )
+    return typed.withColumn("reason", reason)
+
+
+def to_parsed(lines: DataFrame) -> DataFrame:
+    """Data lines (``LINES_DDL``, header rows already dropped) -> participant, raw line, typed fields, ``reason``."""
+    return (
+        lines.transform(with_participant)
+        .transform(with_fields)
+        .transform(with_typed_fields)
+        .transform(with_reject_reason)
+    )
+
+
+def to_readings(parsed: DataFrame) -> DataFrame:
+    """Kept lines of :func:`to_parsed` as ``schemas.READINGS`` (columns in that order, ``date`` from ``stamp``)."""
+    kept = parsed.where(F.col("reason").isNull()).withColumn("date", F.to_date("stamp"))
+    return kept.select(*READINGS.fieldNames())
+
+
+def to_rejected(parsed: DataFrame) -> DataFrame:
+    """Rejected lines of :func:`to_parsed` as ``schemas.REJECTED_READINGS``: the whole raw line and its reason."""
+    rejected = parsed.where(F.col("reason").isNotNull()).withColumnRenamed("value", "line")
+    return rejected.select(*REJECTED_READINGS.fieldNames())
+
+
+def split_readings(lines: DataFrame) -> tuple[DataFrame, DataFrame]:
+    """Data lines -> (readings, rejected); every line lands in exactly one of the two."""
+    parsed = to_parsed(lines)
+    return to_readings(parsed), to_rejected(parsed)

@@ -1,0 +1,1 @@
+"""Window features shared by batch training and streaming prediction."""

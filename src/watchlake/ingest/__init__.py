@@ -1,0 +1,1 @@
+"""Bulk load: CASAS archives (download, local folder or zip, or the sample generator) -> lake staging."""

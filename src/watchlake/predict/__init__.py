@@ -1,0 +1,1 @@
+"""Streaming prediction: Kafka watch messages -> windows -> champion model -> SQL warehouse."""

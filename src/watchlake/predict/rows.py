@@ -1,0 +1,71 @@
+"""Shape scored windows and dead letters into warehouse rows (pure: DataFrames in, DataFrames out)."""
+
+from __future__ import annotations
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+
+from watchlake.features.transforms import FEATURE_COLUMNS, WINDOW_END, WINDOW_START
+from watchlake.warehouse.tables import ANNOTATION_QUEUE, DEAD_LETTERS, PREDICTIONS
+
+LAST_ARRIVAL = "last_arrived_at"
+
+
+def _millis_between(later: Column, earlier: Column) -> Column:
+    return (F.unix_micros(later) - F.unix_micros(earlier)) / 1000.0
+
+
+def to_prediction_rows(scored: DataFrame, query_name: str, batch_id: int, predicted_at: Column) -> DataFrame:
+    """PREDICTIONS columns from ``score()`` output that also has ``device_id`` and ``last_arrived_at``."""
+    return scored.select(
+        "device_id",
+        F.col(WINDOW_START).alias("window_start"),
+        F.col(WINDOW_END).alias("window_end"),
+        F.col("predicted_activity").alias("predicted_class"),
+        F.to_json("class_probabilities").alias("probabilities"),
+        "confidence",
+        "margin",
+        "entropy",
+        F.col("rows").cast("int").alias("events"),
+        F.col("model_version").cast("string").alias("model_version"),
+        F.lit(query_name).alias("query_name"),
+        F.lit(batch_id).cast("long").alias("batch_id"),
+        predicted_at.alias("predicted_at"),
+        _millis_between(predicted_at, F.col(LAST_ARRIVAL)).alias("latency_ms"),
+    ).select(*PREDICTIONS.column_names)
+
+
+def confidence_value(measure: str) -> Column:
+    """The confidence measure of a scored row: ``max_probability``, ``margin`` or ``entropy``."""
+    columns = {"max_probability": "confidence", "margin": "margin", "entropy": "entropy"}
+    if measure not in columns:
+        raise ValueError(f"unknown confidence measure {measure!r}; choose one of {', '.join(columns)}")
+    return F.col(columns[measure])
+
+
+def select_low_confidence(scored: DataFrame, measure: str, threshold: float) -> DataFrame:
+    """Scored windows an annotator should see: measure below ``threshold`` (entropy: above it)."""
+    value = confidence_value(measure)
+    return scored.where(value > threshold if measure == "entropy" else value < threshold)
+
+
+def to_annotation_rows(scored: DataFrame, measure: str, queued_at: Column) -> DataFrame:
+    """ANNOTATION_QUEUE columns: what an annotator needs to judge a window (its features and signal summary)."""
+    features = F.to_json(F.struct(*[F.col(name) for name in FEATURE_COLUMNS]))
+    return scored.select(
+        "device_id",
+        F.col(WINDOW_START).alias("window_start"),
+        F.col(WINDOW_END).alias("window_end"),
+        F.col("predicted_activity").alias("predicted_class"),
+        F.to_json("class_probabilities").alias("probabilities"),
+        F.lit(measure).alias("confidence_measure"),
+        confidence_value(measure).alias("confidence_value"),
+        features.alias("features"),
+        F.col("model_version").cast("string").alias("model_version"),
+        queued_at.alias("queued_at"),
+    ).select(*ANNOTATION_QUEUE.column_names)
+
+
+def to_dead_letter_rows(dead_letters: DataFrame) -> DataFrame:
+    """DEAD_LETTERS columns, in order, from ``split_messages`` dead letters."""
+    return dead_letters.select(*DEAD_LETTERS.column_names)

@@ -1,0 +1,131 @@
+"""``foreachBatch`` sinks of the predictor: each micro-batch is committed to the warehouse exactly once.
+
+Both sinks hand their rows and the (query name, batch id) ledger row to ``warehouse.batches.write_batch`` in one
+transaction, so a micro-batch that Spark replays after a crash or restart changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from watchlake.predict.rows import (
+    select_low_confidence,
+    to_annotation_rows,
+    to_dead_letter_rows,
+    to_prediction_rows,
+)
+from watchlake.scoring import ChampionModel, score
+from watchlake.settings import PredictSettings
+from watchlake.warehouse.batches import BatchWrite, is_committed, write_batch
+from watchlake.warehouse.tables import ANNOTATION_QUEUE, DEAD_LETTERS, PREDICTIONS
+
+log = logging.getLogger(__name__)
+
+
+class WarehouseSink:
+    """Holds one warehouse connection for a query and reopens it after a failure."""
+
+    def __init__(self, connect: Callable[[], Any], schema: str, query_name: str) -> None:
+        self._connect = connect
+        self._connection: Any = None
+        self.schema = schema
+        self.query_name = query_name
+        self.writes: list[BatchWrite] = []
+
+    @property
+    def connection(self) -> Any:
+        if self._connection is None or self._connection.closed:
+            self._connection = self._connect()
+        return self._connection
+
+    def skip_replay(self, batch: DataFrame, batch_id: int) -> bool:
+        """True (after draining ``batch``) when this batch is already in the warehouse ledger.
+
+        The batch is still executed: a stateful query's state stores must commit every batch, replays included
+        (Spark 4.1 fails the query otherwise), and the state must advance exactly as it did the first time.
+        """
+        if not is_committed(self.connection, self.schema, self.query_name, batch_id):
+            return False
+        batch.write.format("noop").mode("overwrite").save()
+        log.info("%s batch %d already committed: replay skipped", self.query_name, batch_id)
+        return True
+
+    def commit(self, batch_id: int, rows_by_table: dict[Any, list[tuple[Any, ...]]]) -> None:
+        try:
+            write = write_batch(self.connection, self.schema, self.query_name, batch_id, rows_by_table)
+        except Exception:
+            self.close()  # the next batch (or the replay after a restart) starts on a fresh connection
+            raise
+        self.writes.append(write)
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+
+def _rows(frame: DataFrame) -> list[tuple[Any, ...]]:
+    return [tuple(row) for row in frame.collect()]
+
+
+def _now_column() -> Any:
+    # One wall-clock instant per batch, naive UTC like every warehouse timestamp.
+    return F.lit(datetime.now(UTC).replace(tzinfo=None))
+
+
+class PredictionSink(WarehouseSink):
+    """Scores each batch of windows with the current champion and commits predictions + annotation queue."""
+
+    def __init__(
+        self,
+        connect: Callable[[], Any],
+        schema: str,
+        query_name: str,
+        champion: ChampionModel,
+        predict: PredictSettings,
+    ) -> None:
+        super().__init__(connect, schema, query_name)
+        self.champion = champion
+        self.predict = predict
+
+    def __call__(self, windows: DataFrame, batch_id: int) -> None:
+        if self.skip_replay(windows, batch_id):
+            return
+        self.champion.refresh(windows.sparkSession)  # hot reload: a new champion scores from this batch on
+        scored = score(self.champion, windows).persist()
+        try:
+            now = _now_column()
+            predictions = _rows(to_prediction_rows(scored, self.query_name, batch_id, now))
+            doubtful = select_low_confidence(
+                scored, self.predict.confidence_measure, self.predict.low_confidence_threshold
+            )
+            queued = _rows(to_annotation_rows(doubtful, self.predict.confidence_measure, now))
+        finally:
+            scored.unpersist()
+        self.commit(batch_id, {PREDICTIONS: predictions, ANNOTATION_QUEUE: queued})
+        log.info(
+            "%s batch %d: %d predictions (model v%d), %d queued for annotation",
+            self.query_name,
+            batch_id,
+            len(predictions),
+            self.champion.version,
+            len(queued),
+        )
+
+
+class DeadLetterSink(WarehouseSink):
+    """Commits each batch of dead letters."""
+
+    def __call__(self, dead_letters: DataFrame, batch_id: int) -> None:
+        if self.skip_replay(dead_letters, batch_id):
+            return
+        rows = _rows(to_dead_letter_rows(dead_letters))
+        self.commit(batch_id, {DEAD_LETTERS: rows})
+        if rows:
+            log.warning("%s batch %d: %d malformed messages set aside", self.query_name, batch_id, len(rows))

@@ -1,0 +1,1 @@
+"""A small model registry kept in the lake: immutable versions plus an atomically switched ``champion`` pointer."""

@@ -1,0 +1,113 @@
+"""Scoring API: load the champion model and score a DataFrame of feature windows (batch or streaming).
+
+The streaming predictor calls exactly :func:`load_champion`, :meth:`ChampionModel.refresh` (cheap: one small
+pointer read; reloads only when the champion changed) and :func:`score`.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from pyspark.ml import PipelineModel
+from pyspark.ml.functions import vector_to_array
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from watchlake.errors import ModelError
+from watchlake.features.transforms import CATEGORICAL_COLUMNS, FEATURE_COLUMNS
+from watchlake.registry.registry import ModelRegistry
+from watchlake.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# Columns score() adds to the windows.
+SCORE_COLUMNS: tuple[str, ...] = (
+    "predicted_activity",
+    "probabilities",
+    "class_probabilities",
+    "confidence",
+    "margin",
+    "entropy",
+    "model_name",
+    "model_version",
+)
+_MODEL_OUTPUTS = ("features", "rawPrediction", "probability", "prediction")
+
+
+@dataclass
+class ChampionModel:
+    """The champion's fitted pipeline, its version and classes (``probabilities[i]`` is ``classes[i]``)."""
+
+    name: str
+    version: int
+    classes: tuple[str, ...]
+    model: PipelineModel
+    registry: ModelRegistry
+    # Columns the model reads (meta.json of the version); score() refuses windows that lack one.
+    inputs: tuple[str, ...] = (*FEATURE_COLUMNS, *CATEGORICAL_COLUMNS)
+
+    def refresh(self, spark: SparkSession) -> bool:
+        """Reload if the champion pointer moved; True when a different version was loaded."""
+        pointer = self.registry.champion()
+        if pointer is None or pointer.version == self.version:
+            return False
+        loaded = _load_version(self.registry, pointer.version, spark)
+        log.info("champion %s changed: version %d -> %d", self.name, self.version, loaded.version)
+        self.version, self.classes, self.model = loaded.version, loaded.classes, loaded.model
+        self.inputs = loaded.inputs
+        return True
+
+
+def _load_version(registry: ModelRegistry, version: int, spark: SparkSession) -> ChampionModel:
+    meta = registry.meta(version)
+    model = registry.load(version, spark)
+    inputs = (
+        *meta.get("feature_columns", FEATURE_COLUMNS),
+        *meta.get("categorical_columns", CATEGORICAL_COLUMNS),
+    )
+    return ChampionModel(registry.name, version, tuple(meta["classes"]), model, registry, tuple(inputs))
+
+
+def load_champion(settings: Settings, spark: SparkSession, name: str | None = None) -> ChampionModel:
+    """The current champion of ``name`` (default ``settings.train.model_name``); ModelError if none."""
+    registry = ModelRegistry.from_settings(settings, name)
+    pointer = registry.champion()
+    if pointer is None:
+        raise ModelError(f"model {registry.name!r} has no champion yet; run `watchlake train` first")
+    return _load_version(registry, pointer.version, spark)
+
+
+def score(model: ChampionModel, windows: DataFrame) -> DataFrame:
+    """``windows`` (FEATURE_COLUMNS + CATEGORICAL_COLUMNS) plus SCORE_COLUMNS.
+
+    ``probabilities`` is an array in ``model.classes`` order (sums to 1), ``class_probabilities`` the same as a
+    map; ``confidence`` the highest probability, ``margin`` highest minus second highest (the highest when there
+    is one class), ``entropy`` in nats. Intermediate model columns are dropped. Works on streaming DataFrames.
+    """
+    missing = [name for name in model.inputs if name not in windows.columns]
+    if missing:
+        raise ModelError(
+            f"model {model.name!r} version {model.version} needs window columns {missing[:5]} (of {len(missing)} "
+            "missing); build windows with watchlake.features.transforms.to_windows"
+        )
+    scored = model.model.transform(windows)
+    probabilities = vector_to_array(F.col("probability"))
+    classes = F.array(*[F.lit(name) for name in model.classes])
+    ranked = F.sort_array(F.col("probabilities"), asc=False)
+    entropy = F.aggregate(
+        F.col("probabilities"), F.lit(0.0), lambda acc, p: acc - F.when(p > 0, p * F.log(p)).otherwise(0.0)
+    )
+    indexed = [name for name in scored.columns if name.endswith("_index") and name not in windows.columns]
+    return (
+        scored.withColumn("probabilities", probabilities)
+        .withColumn("predicted_activity", F.element_at(classes, F.col("prediction").cast("int") + 1))
+        .withColumn("class_probabilities", F.map_from_arrays(classes, F.col("probabilities")))
+        .withColumn("confidence", F.array_max(F.col("probabilities")))
+        .withColumn("margin", ranked[0] - F.coalesce(F.try_element_at(ranked, F.lit(2)), F.lit(0.0)))
+        .withColumn("entropy", entropy)
+        .withColumn("model_name", F.lit(model.name))
+        .withColumn("model_version", F.lit(model.version))
+        .drop(*_MODEL_OUTPUTS, *indexed)
+        .select(*windows.columns, *SCORE_COLUMNS)
+    )

@@ -1,0 +1,114 @@
+"""moto in server mode: a local stand-in for S3, EMR and Glue when ``aws.endpoint_url`` points at loopback.
+
+Started as ``python -m moto.server`` (the ``moto[server]`` extra) on the endpoint's port; its state lives in memory
+and is gone when it stops. ``aws.bucket`` is created on start when set.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlparse
+
+from watchlake.errors import ServiceError
+from watchlake.services import process
+from watchlake.services.process import ServiceInfo
+from watchlake.settings import Settings
+
+log = logging.getLogger(__name__)
+
+NAME = "moto"
+TOKEN = "moto.server"
+START_TIMEOUT = 60.0
+# moto accepts any credentials; these are used only when the environment has none.
+DUMMY_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+
+
+def endpoint(settings: Settings) -> tuple[str, int] | None:
+    """Host and port of a simulated AWS endpoint, or None when ``aws.endpoint_url`` is not on loopback."""
+    url = urlparse(settings.aws.endpoint_url)
+    if not url.hostname or not process.is_loopback(url.hostname):
+        return None
+    return process.LOOPBACK, url.port or (443 if url.scheme == "https" else 80)
+
+
+def _paths(settings: Settings) -> dict[str, Path]:
+    home = process.service_dir(settings.runtime_dir, NAME)
+    return {"home": home, "log": home / "moto.log", "pid": home / "moto.pid"}
+
+
+def _answers(host: str, port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://{host}:{port}/moto-api/data.json", timeout=2) as response:
+            return bool(response.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def start(settings: Settings) -> ServiceInfo:
+    """Start moto on the endpoint's port unless it runs already; skipped when AWS is not simulated."""
+    where = endpoint(settings)
+    if where is None:
+        return _skipped(settings)
+    host, port = where
+    paths = _paths(settings)
+    pid = process.live_pid(paths["pid"], TOKEN, NAME)
+    if pid is None:
+        try:
+            import moto.server  # noqa: F401  (only to check the extra is installed)
+        except ImportError:
+            raise ServiceError("moto: moto server is not installed; pip install 'moto[server]'") from None
+        process.ensure_port_free(host, port, NAME, "aws.endpoint_url")
+        command = [sys.executable, "-m", TOKEN, "-H", host, "-p", str(port)]
+        pid = process.spawn(command, paths["log"])
+        paths["pid"].write_text(f"{pid}\n")
+        process.wait_healthy(NAME, pid, TOKEN, lambda: _answers(host, port), paths["log"], START_TIMEOUT)
+        log.info("moto: server pid %d on %s:%d", pid, host, port)
+    else:
+        log.info("moto: already running (pid %d on %s:%d)", pid, host, port)
+    if settings.aws.bucket:
+        _ensure_bucket(settings)
+    return status(settings)
+
+
+def _ensure_bucket(settings: Settings) -> None:
+    import boto3
+
+    s3 = boto3.client(
+        "s3", endpoint_url=settings.aws.endpoint_url, region_name=settings.aws.region, **DUMMY_CREDENTIALS
+    )
+    existing = {bucket["Name"] for bucket in s3.list_buckets().get("Buckets", [])}
+    if settings.aws.bucket not in existing:
+        s3.create_bucket(Bucket=settings.aws.bucket)
+        log.info("moto: created bucket %s", settings.aws.bucket)
+
+
+def stop(settings: Settings) -> ServiceInfo:
+    paths = _paths(settings)
+    pid = process.live_pid(paths["pid"], TOKEN, NAME)
+    if pid is not None:
+        process.stop_pid(pid, TOKEN, NAME, timeout=10.0)
+        log.info("moto: stopped pid %d", pid)
+    paths["pid"].unlink(missing_ok=True)
+    return status(settings)
+
+
+def status(settings: Settings) -> ServiceInfo:
+    where = endpoint(settings)
+    paths = _paths(settings)
+    pid = process.live_pid(paths["pid"], TOKEN, NAME)
+    if pid is not None:
+        address = f"{where[0]}:{where[1]}" if where else ""
+        healthy = where is not None and _answers(*where)
+        return ServiceInfo(NAME, "running", address, pid, healthy, str(paths["log"]))
+    if where is None:
+        return _skipped(settings)
+    return ServiceInfo(NAME, "stopped", f"{where[0]}:{where[1]}", log_file=str(paths["log"]))
+
+
+def _skipped(settings: Settings) -> ServiceInfo:
+    target = settings.aws.endpoint_url or "the real AWS endpoints"
+    return ServiceInfo(NAME, "skipped", detail=f"aws.endpoint_url is {target}, not a loopback URL")

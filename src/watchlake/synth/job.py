@@ -1,0 +1,182 @@
+"""``watchlake generate``: synthetic watches from the activity statistics, as CASAS files in staging (batch) or
+as JSON messages into Kafka (Spark Structured Streaming, idempotent producer)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql.streaming import StreamingQuery
+
+from watchlake.errors import ConfigError
+from watchlake.lake import Lake
+from watchlake.settings import Settings
+from watchlake.stats.model import ActivityStats
+from watchlake.synth.generator import GENERATED_COLUMNS, GeneratorSpec, build_generator
+from watchlake.synth.transforms import to_casas_lines, to_watch_messages, with_label_rows
+
+log = logging.getLogger(__name__)
+QUERY_NAME = "generate-kafka"
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    rows: int
+    devices: int
+    files: int
+    path: str
+
+
+@dataclass(frozen=True)
+class StreamResult:
+    rows: int
+    batches: int
+    seconds: float
+    rows_per_second: float
+    topic: str
+
+
+def start_micros(settings: Settings) -> int:
+    """Event time of sequence number 0 in UTC microseconds: ``generate.start`` or now (whole seconds)."""
+    text = settings.generate.start
+    if not text:
+        return int(time.time()) * 1_000_000
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(f"generate.start: {text!r} is not an ISO date-time such as 2026-01-01T08:00:00") from None
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return int(moment.timestamp() * 1_000_000)
+
+
+def generator_spec(settings: Settings, stats: ActivityStats, devices: int | None = None) -> GeneratorSpec:
+    return GeneratorSpec(
+        stats=stats,
+        devices=devices or settings.generate.devices,
+        seed=settings.generate.seed,
+        start_micros=start_micros(settings),
+        schedule_segments=settings.generate.schedule_segments,
+    )
+
+
+def generate_batch(
+    spark: SparkSession, settings: Settings, stats: ActivityStats, rows: int, devices: int | None = None
+) -> DataFrame:
+    """``rows`` generated rows (ids 0..rows-1) with the ``GENERATED_COLUMNS``."""
+    spec, _ = build_generator(spark, generator_spec(settings, stats, devices), rows)
+    return spec.build().select(*GENERATED_COLUMNS)
+
+
+def write_casas(spark: SparkSession, settings: Settings, generated: DataFrame) -> int:
+    """Write one CASAS file per device to ``Lake.synthetic_staging`` (replacing earlier ones); returns files.
+
+    Spark writes each device's lines (headers first) into its own folder, which are then renamed to
+    ``sw1.p<N>.csv`` through the Hadoop file system, so this works on local disk and on S3 alike.
+    """
+    target = Lake.from_settings(settings).synthetic_staging
+    scratch = f"{target}/_writing"
+    lines = to_casas_lines(with_label_rows(generated, settings.labels.span_seconds))
+    (
+        lines.repartition("participant")
+        .sortWithinPartitions("participant", "seq")
+        .select("participant", "line")
+        .write.mode("overwrite")
+        .partitionBy("participant")
+        .option("lineSep", "\r\n")
+        .text(scratch)
+    )
+    jvm = spark.sparkContext._jvm
+    hadoop_path = jvm.org.apache.hadoop.fs.Path  # type: ignore[union-attr]
+    fs = hadoop_path(target).getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())  # type: ignore[union-attr]
+    files = 0
+    for status in fs.globStatus(hadoop_path(f"{scratch}/participant=*/part-*")) or []:
+        participant = status.getPath().getParent().getName().split("=", 1)[1]
+        destination = hadoop_path(f"{target}/sw1.{participant}.csv")
+        fs.delete(destination, False)
+        if not fs.rename(status.getPath(), destination):
+            raise OSError(f"cannot move {status.getPath()} to {destination}")
+        files += 1
+    fs.delete(hadoop_path(scratch), True)
+    return files
+
+
+def run_batch(spark: SparkSession, settings: Settings, stats: ActivityStats, rows: int) -> BatchResult:
+    """Generate ``rows`` rows for ``generate.devices`` watches into the staging layer in CASAS format."""
+    files = write_casas(spark, settings, generate_batch(spark, settings, stats, rows))
+    target = Lake.from_settings(settings).synthetic_staging
+    log.info("generate: %d rows of %d watches -> %d CASAS files in %s", rows, settings.generate.devices, files, target)
+    return BatchResult(rows, settings.generate.devices, files, target)
+
+
+def kafka_sink_options(settings: Settings, topic: str | None = None) -> dict[str, str]:
+    """Options of the Spark Kafka sink: idempotent producer (acks=all) plus the batching settings."""
+    generate = settings.generate
+    return {
+        "kafka.bootstrap.servers": settings.kafka.bootstrap_servers,
+        "topic": topic or settings.kafka.topic,
+        "kafka.acks": "all",
+        "kafka.enable.idempotence": "true",
+        "kafka.max.in.flight.requests.per.connection": "5",
+        "kafka.linger.ms": str(generate.producer_linger_ms),
+        "kafka.batch.size": str(generate.producer_batch_size),
+        "kafka.compression.type": generate.producer_compression,
+    }
+
+
+def start_stream(
+    spark: SparkSession, settings: Settings, stats: ActivityStats, rows_per_second: int, topic: str | None = None
+) -> StreamingQuery:
+    """Start streaming generated messages into Kafka at ``rows_per_second`` (dbldatagen's rate-source mode).
+
+    The checkpoint lives at ``Lake.checkpoint("generate-kafka")``; remove it to restart ids (and sequence numbers)
+    from 0. Keyed by device id, so one device's messages stay ordered within one partition.
+    """
+    spec, _ = build_generator(spark, generator_spec(settings, stats), rows=1)
+    options = {"rowsPerSecond": rows_per_second, "numPartitions": spark.sparkContext.defaultParallelism}
+    generated = spec.build(withStreaming=True, options=options).select(*GENERATED_COLUMNS)
+    writer = (
+        to_watch_messages(generated)
+        .writeStream.format("kafka")
+        .options(**kafka_sink_options(settings, topic))
+        .option("checkpointLocation", Lake.from_settings(settings).checkpoint(QUERY_NAME))
+        .queryName(QUERY_NAME)
+    )
+    if settings.generate.trigger_seconds > 0:
+        writer = writer.trigger(processingTime=f"{settings.generate.trigger_seconds} seconds")
+    return writer.start()
+
+
+def stop_between_batches(query: StreamingQuery, timeout_seconds: float = 60.0) -> None:
+    """Stop ``query`` while no micro-batch is running, so every started batch is fully written."""
+    deadline = time.monotonic() + timeout_seconds
+    while query.isActive and query.status.get("isTriggerActive") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    query.stop()
+
+
+def stream_progress(query: StreamingQuery) -> tuple[int, int]:
+    """(rows, micro-batches) the query has completed, from its recent progress (kept for the last 100 batches)."""
+    batches = {progress["batchId"]: progress["numInputRows"] for progress in query.recentProgress}
+    return sum(batches.values()), len([b for b in batches.values() if b > 0])
+
+
+def run_stream(
+    spark: SparkSession, settings: Settings, stats: ActivityStats, rows_per_second: int, seconds: float
+) -> StreamResult:
+    """Stream for about ``seconds`` at a target ``rows_per_second``; returns the rows actually written."""
+    query = start_stream(spark, settings, stats, rows_per_second)
+    started = time.monotonic()
+    try:
+        while time.monotonic() - started < seconds and query.isActive:
+            query.awaitTermination(min(1.0, seconds))
+    finally:
+        stop_between_batches(query)
+    elapsed = time.monotonic() - started
+    if query.exception() is not None:
+        raise RuntimeError(f"the generate stream failed: {query.exception()}")
+    rows, batches = stream_progress(query)
+    log.info("generate: %d messages in %d batches to %s in %.1f s", rows, batches, settings.kafka.topic, elapsed)
+    return StreamResult(rows, batches, elapsed, rows / elapsed if elapsed else 0.0, settings.kafka.topic)

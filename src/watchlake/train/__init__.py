@@ -1,0 +1,1 @@
+"""Training the activity classifier: split, Spark ML pipeline, honest evaluation, registration."""

@@ -1,0 +1,168 @@
+"""Unit tests of the clean transforms on tiny inline lines."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+
+import pytest
+from casas_lines import HEADER_ROWS, MOTION, line
+from pyspark.testing import assertDataFrameEqual
+
+from watchlake.clean import transforms
+from watchlake.schemas import READINGS, REJECT_REASONS, REJECTED_READINGS
+
+FILE = "file:///lake/staging/group1/sw1.p12.csv"
+
+
+def _lines(spark, *values: str, source: str = FILE):
+    return spark.createDataFrame([(source, value) for value in values], transforms.LINES_DDL)
+
+
+def _reasons(spark, *values: str) -> list[str | None]:
+    parsed = transforms.to_parsed(_lines(spark, *values))
+    return [row.reason for row in parsed.select("reason").collect()]
+
+
+def test_select_data_lines_drops_exactly_the_header_rows(spark) -> None:
+    lines = _lines(spark, *HEADER_ROWS, line(), "stamp,yaw", "dt,f")
+    expected = _lines(spark, line(), "stamp,yaw", "dt,f")
+    assertDataFrameEqual(transforms.select_data_lines(lines), expected)
+
+
+def test_with_fields_splits_at_every_comma_keeping_empty_fields(spark) -> None:
+    fields = transforms.with_fields(_lines(spark, "a,,b,", ""))
+    expected = spark.createDataFrame(
+        [(FILE, "a,,b,", ["a", "", "b", ""]), (FILE, "", [""])], "source_file string, value string, fields array<string>"
+    )
+    assertDataFrameEqual(fields, expected)
+
+
+def test_with_fields_keeps_a_quoted_comma_inside_its_field(spark) -> None:
+    value = 'x,"Eat, Drink",,"say ""hi"""'
+    fields = transforms.with_fields(_lines(spark, value)).select("fields").first()[0]
+    assert fields == ["x", '"Eat, Drink"', "", '"say ""hi"""']
+
+
+def test_with_participant_takes_the_id_from_the_file_name(spark) -> None:
+    lines = _lines(spark, "x", source="s3://bucket/staging/group2/deep/sw1.p7.csv").union(
+        _lines(spark, "x", source="file:///x/other.csv")
+    )
+    participants = transforms.with_participant(lines).select("participant")
+    assertDataFrameEqual(participants, spark.createDataFrame([("p7",), (None,)], "participant string"))
+
+
+@pytest.mark.parametrize(
+    ("stamp", "expected"),
+    [
+        ("2019-06-01 10:00:00.100000", dt.datetime(2019, 6, 1, 10, 0, 0, 100000)),
+        ("2019-06-01 10:00:00.1", dt.datetime(2019, 6, 1, 10, 0, 0, 100000)),
+        ("2019-06-01 23:59:59.123456", dt.datetime(2019, 6, 1, 23, 59, 59, 123456)),
+        ("2019-06-01 10:00:00.05", dt.datetime(2019, 6, 1, 10, 0, 0, 50000)),
+        ("2019-06-01 10:00:00", None),
+        ("2019-06-01 10:00:00.1234567", None),
+        ("2019-06-01T10:00:00.1", None),
+        ("2019-06-01 25:61:00.100000", None),
+        ("06/01/2019 10:00:00.1", None),
+        ("", None),
+    ],
+)
+def test_with_typed_fields_parses_stamps_with_1_to_6_fraction_digits(spark, stamp: str, expected) -> None:
+    typed = transforms.with_typed_fields(transforms.with_fields(_lines(spark, line(stamp=stamp))))
+    assert typed.select("stamp").first()[0] == expected
+
+
+def test_with_typed_fields_reads_repr_and_exponent_floats_and_empty_as_null(spark) -> None:
+    value = line(motion="1e-05,-2.5e-06,0.1,1.7976931348623157e+308,-0.0,3,0.30000000000000004,1E5,.5")
+    value = value.replace("house,0.001,-0.002", "house,,-0.002")
+    typed = transforms.with_typed_fields(transforms.with_fields(_lines(spark, value)))
+    columns = ("yaw", "pitch", "roll", "rotation_rate_x", "user_acceleration_y", "user_acceleration_z")
+    columns += ("latitude_distance_from_mean", "longitude_distance_from_mean")
+    expected = spark.createDataFrame(
+        [(1e-05, -2.5e-06, 0.1, 1.7976931348623157e308, 1e5, 0.5, None, -0.002)],
+        ", ".join(f"{name} double" for name in columns),
+    )
+    assertDataFrameEqual(typed.select(*columns), expected)
+
+
+def test_with_typed_fields_unquotes_string_fields_and_empties_to_null(spark) -> None:
+    value = line(location=",,,,,,,", battery="", label='"Eat, ""fast"" food"')
+    typed = transforms.with_typed_fields(transforms.with_fields(_lines(spark, value)))
+    expected = spark.createDataFrame(
+        [(None, None, 'Eat, "fast" food')], "location_type string, battery_state string, user_activity_label string"
+    )
+    assertDataFrameEqual(typed.select("location_type", "battery_state", "user_activity_label"), expected)
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        (line(), None),
+        (line(battery="full", label='"Relax, TV"'), None),
+        (line(location=",,,,,,,", battery=""), None),
+        (line() + ",", "wrong_field_count"),
+        (line()[:-3], "wrong_field_count"),
+        ("", "wrong_field_count"),
+        (line(stamp="", motion=",,,,,,,,", battery="charging"), "unparseable_stamp"),
+        (line(stamp="2019-06-01 10:00:00", battery="charging"), "unparseable_stamp"),
+        (line(motion="0.5,,1,1,1,1,1,1,x", battery="charging"), "missing_motion"),
+        (line(motion=MOTION.replace("0.98", "1.2.3"), battery="bogus"), "unparseable_number"),
+        (line(location="house,n/a,,,,,,"), "unparseable_number"),
+        (line(battery="Charging"), "invalid_battery_state"),
+        (line(battery="unknown"), "invalid_battery_state"),
+        (line(battery="charging"), "charging"),
+    ],
+)
+def test_with_reject_reason_gives_the_first_applicable_reason(spark, value: str, reason: str | None) -> None:
+    assert _reasons(spark, value) == [reason]
+
+
+def test_with_reject_reason_uses_only_the_declared_reasons(spark) -> None:
+    values = ["", line(stamp=""), line(motion=",,,,,,,,"), line(location="x,y,,,,,,"), line(battery="b")]
+    values.append(line(battery="charging"))
+    assert _reasons(spark, *values) == list(REJECT_REASONS)
+
+
+def test_split_readings_types_kept_rows_and_keeps_rejected_lines_whole(spark) -> None:
+    kept_line = line(label='"Eat, Drink"')
+    readings, rejected = transforms.split_readings(_lines(spark, kept_line, line(battery="charging")))
+    row = (
+        "p12",
+        dt.datetime(2019, 6, 1, 10, 0, 0, 100000),
+        0.5, -0.25, 1e-05, 0.1, 0.2, 0.3, -0.0125, 0.98, 0.0,
+        "house",
+        0.001, -0.002, 3.5, 90.0, 1.25, 5.0, 3.0,
+        "unplugged",
+        "Eat, Drink",
+        FILE,
+        dt.date(2019, 6, 1),
+    )  # fmt: skip
+    assertDataFrameEqual(readings, spark.createDataFrame([row], READINGS))
+    expected_rejected = spark.createDataFrame([("p12", FILE, line(battery="charging"), "charging")], REJECTED_READINGS)
+    assertDataFrameEqual(rejected, expected_rejected)
+    assert [field.name for field in readings.schema] == READINGS.fieldNames()
+    assert [field.dataType for field in readings.schema] == [field.dataType for field in READINGS]
+
+
+def test_split_readings_keeps_repeated_identical_rows(spark) -> None:
+    readings, rejected = transforms.split_readings(_lines(spark, line(), line(), line()))
+    assert readings.count() == 3
+    assert rejected.count() == 0
+
+
+def test_reject_reason_agrees_with_the_casas_format_reader(spark) -> None:
+    casas_format = pytest.importorskip("watchlake.casas.format")
+    values = [
+        line(),
+        line(stamp="not a stamp"),
+        line(stamp="2019-06-01 25:61:00.100000"),
+        line(motion=MOTION.replace("0.98", "0.5x")),
+        line(motion=MOTION.replace("0.98", "--0.25")),
+        line(location="house,nan,inf,-inf,1e-05,,,"),
+        line(battery="discharging"),
+        line(battery="low", label='"a, b"'),
+        line(battery="charging"),
+        line()[:40],
+    ]
+    python_reasons = [casas_format.reject_reason(next(csv.reader([value]))) for value in values]
+    assert _reasons(spark, *values) == python_reasons

@@ -1,0 +1,186 @@
+"""End to end on the real broker and PostgreSQL: Kafka messages -> predictor -> warehouse rows."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import psycopg2
+import pytest
+from pyspark.errors import StreamingQueryException
+
+from conftest import make_settings
+from fixtures_services import kafka_overrides, warehouse_overrides
+from watchlake.predict.job import run
+from watchlake.registry.registry import ModelRegistry
+from watchlake.schemas import MOTION_FIELDS
+from watchlake.services.postgres import connection_kwargs
+
+pytestmark = [pytest.mark.slow, pytest.mark.services]
+
+START = datetime(2026, 3, 1, 9, 0, 0)
+# The tiny model learns its class from user_acceleration_x_mean: Relax < 0.33 <= Work < 0.66 <= Exercise.
+DEVICES = {"watch-relax": 0.1, "watch-work": 0.5, "watch-exercise": 0.9}
+
+
+def reading(device: str, seq: int, when: datetime, accel_x: float) -> dict[str, Any]:
+    return {
+        "schema_version": 1,
+        "device_id": device,
+        "seq": seq,
+        "event_time": when.isoformat(timespec="microseconds"),
+        **{axis: 0.5 for axis in MOTION_FIELDS},
+        "user_acceleration_x": accel_x,
+        "location_type": "house",
+        "battery_state": "unplugged",
+        "true_activity": "unknown",
+    }
+
+
+def minute_of_readings(minute: int) -> list[tuple[str, bytes]]:
+    """One minute of 10 Hz readings from every device, as (key, value) messages."""
+    messages = []
+    for device, accel_x in DEVICES.items():
+        for tick in range(600):
+            when = START + timedelta(minutes=minute, milliseconds=100 * tick)
+            messages.append((device, json.dumps(reading(device, minute * 600 + tick, when, accel_x)).encode()))
+    return messages
+
+
+def flush(minute: int) -> list[tuple[str, bytes]]:
+    """A reading far enough ahead to move the watermark past every window before ``minute``."""
+    when = START + timedelta(minutes=minute)
+    return [("watch-flush", json.dumps(reading("watch-flush", 0, when, 0.5)).encode())]
+
+
+def produce(settings: Any, messages: list[tuple[str, bytes | None]]) -> None:
+    from kafka import KafkaProducer
+
+    producer = KafkaProducer(bootstrap_servers=settings.kafka.bootstrap_servers, acks="all", linger_ms=5)
+    for key, value in messages:
+        producer.send(settings.kafka.topic, key=key.encode(), value=value)
+    producer.flush()
+    producer.close()
+
+
+def warehouse_rows(settings: Any, sql: str) -> list[tuple[Any, ...]]:
+    connection = psycopg2.connect(**connection_kwargs(settings))
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(sql.format(schema=settings.warehouse.schema_name))
+            return cursor.fetchall()
+    finally:
+        connection.close()
+
+
+@pytest.fixture
+def predict_settings(tmp_path: Path, kafka_service, kafka_topic, postgres_service, pg_schema) -> Any:
+    return make_settings(
+        tmp_path,
+        **kafka_overrides(kafka_service, kafka_topic),
+        **warehouse_overrides(postgres_service, pg_schema),
+        predict={"watermark_seconds": 5, "trigger_seconds": 0.5, "low_confidence_threshold": 0.99},
+    )
+
+
+@pytest.fixture
+def champion(predict_settings, tiny_model) -> ModelRegistry:
+    registry = ModelRegistry.from_settings(predict_settings)
+    version = registry.register(tiny_model.model, {"classes": list(tiny_model.classes), "metrics": {}})
+    registry.set_champion(version, "test")
+    return registry
+
+
+def batch_predictions(spark, settings, messages: list[tuple[str, bytes]]) -> dict[tuple[str, datetime], str]:
+    """What the batch scoring API predicts for the same readings: the stream must agree with it."""
+    from watchlake.features.transforms import to_windows
+    from watchlake.schemas import WATCH_MESSAGE_V1
+    from watchlake.scoring import load_champion, score
+
+    lines = spark.sparkContext.parallelize([value.decode() for _, value in messages])
+    readings = spark.read.schema(WATCH_MESSAGE_V1).json(lines)
+    windows = to_windows(readings, window_seconds=60, step_seconds=60, key_col="device_id", time_col="event_time")
+    scored = score(load_champion(settings, spark), windows).collect()
+    return {(row.device_id, row.window_start): row.predicted_activity for row in scored}
+
+
+def test_predict_writes_one_row_per_closed_window(spark, predict_settings, champion) -> None:
+    readings = [*minute_of_readings(0), *minute_of_readings(1)]
+    produce(predict_settings, [*readings, *flush(3)])
+    result = run(predict_settings, spark, available_now=True, timeout_seconds=240)
+    rows = warehouse_rows(
+        predict_settings,
+        "SELECT device_id, window_start, predicted_class, events, model_version, probabilities "
+        "FROM {schema}.predictions ORDER BY device_id, window_start",
+    )
+    expected = batch_predictions(spark, predict_settings, readings)
+    assert {(row[0], row[1]): row[2] for row in rows} == expected
+    assert len(expected) == len(DEVICES) * 2
+    assert {row[3] for row in rows} == {600}
+    assert {row[4] for row in rows} == {"1"}
+    assert all(abs(sum(json.loads(row[5]).values()) - 1) < 1e-9 for row in rows)
+    assert result.predictions == len(expected)
+
+
+MALFORMED: list[tuple[str, bytes | None]] = [
+    ("bad", b"{this is not json"),
+    ("bad", json.dumps({**reading("watch-x", 1, START, 0.1), "yaw": "north"}).encode()),
+    ("bad", json.dumps({k: v for k, v in reading("watch-x", 2, START, 0.1).items() if k != "pitch"}).encode()),
+    ("bad", json.dumps({**reading("watch-x", 3, START, 0.1), "schema_version": 99}).encode()),
+    ("bad", b"x" * 50_000),
+]
+
+
+def test_predict_sets_malformed_messages_aside_and_goes_on(spark, predict_settings, champion) -> None:
+    readings = minute_of_readings(0)
+    produce(predict_settings, [*readings[:900], *MALFORMED, *readings[900:], *flush(2)])
+    result = run(predict_settings, spark, available_now=True, timeout_seconds=240)
+    letters = warehouse_rows(
+        predict_settings, "SELECT kafka_offset, reason, raw_size FROM {schema}.dead_letters ORDER BY kafka_offset"
+    )
+    reasons = [row[1] for row in letters]
+    assert reasons == [
+        "not a JSON document",
+        "missing or mistyped field: yaw",
+        "missing or mistyped field: pitch",
+        "schema_version is not 1",
+        "message larger than 16384 bytes",
+    ]
+    assert letters[-1][2] == 50_000
+    assert result.dead_letters == len(MALFORMED)
+    predictions = warehouse_rows(predict_settings, "SELECT device_id, events FROM {schema}.predictions")
+    assert sorted(predictions) == sorted((device, 600) for device in DEVICES)
+
+
+def test_predict_restart_after_crash_loses_and_repeats_nothing(
+    spark, predict_settings, champion, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from watchlake.predict.sinks import PredictionSink
+
+    crashed: list[int] = []
+    commit = PredictionSink.commit
+
+    def crash_after_first_commit(self: PredictionSink, batch_id: int, rows: Any) -> None:
+        commit(self, batch_id, rows)
+        if rows[next(iter(rows))] and not crashed:
+            crashed.append(batch_id)
+            raise RuntimeError("simulated crash after the warehouse commit, before Spark's checkpoint commit")
+
+    readings = [*minute_of_readings(0), *minute_of_readings(1)]
+    produce(predict_settings, [*readings, *flush(3)])
+    monkeypatch.setattr(PredictionSink, "commit", crash_after_first_commit)
+    with pytest.raises(StreamingQueryException):
+        run(predict_settings, spark, available_now=True, timeout_seconds=240)
+    monkeypatch.undo()
+    assert crashed
+
+    run(predict_settings, spark, available_now=True, timeout_seconds=240)  # the restart replays that batch
+    keys = warehouse_rows(predict_settings, "SELECT device_id, window_start FROM {schema}.predictions")
+    assert sorted(keys) == sorted((device, START + timedelta(minutes=m)) for device in DEVICES for m in (0, 1))
+    ledger = warehouse_rows(
+        predict_settings, "SELECT batch_id, rows_written FROM {schema}.stream_batches WHERE query_name = 'predict'"
+    )
+    assert crashed[0] in {row[0] for row in ledger}
+    assert len(ledger) == len({row[0] for row in ledger})

@@ -1,0 +1,58 @@
+"""`watchlake up moto`'s module: a moto server for S3 on the loopback endpoint of the settings."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from conftest import make_settings
+from watchlake.services import moto
+from watchlake.services.process import free_port, is_alive
+from watchlake.settings import Settings
+
+pytestmark = [pytest.mark.services, pytest.mark.slow]
+
+
+@pytest.fixture
+def moto_settings(tmp_path: Path) -> Iterator[Settings]:
+    settings = make_settings(
+        tmp_path, aws={"endpoint_url": f"http://127.0.0.1:{free_port()}", "bucket": "watchlake-test-lake"}
+    )
+    try:
+        yield settings
+    finally:
+        moto.stop(settings)
+
+
+def test_moto_server_s3_put_list_get(moto_settings: Settings) -> None:
+    import boto3
+
+    info = moto.start(moto_settings)
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=moto_settings.aws.endpoint_url,
+        region_name=moto_settings.aws.region,
+        **moto.DUMMY_CREDENTIALS,
+    )
+    bucket = moto_settings.aws.bucket
+    s3.put_object(Bucket=bucket, Key="staging/group1/sw1.p1.csv", Body=b"stamp,x\n1,0.5\n")
+    listed = [item["Key"] for item in s3.list_objects_v2(Bucket=bucket, Prefix="staging/")["Contents"]]
+    body = s3.get_object(Bucket=bucket, Key="staging/group1/sw1.p1.csv")["Body"].read()
+
+    assert info.state == "running" and info.healthy
+    assert listed == ["staging/group1/sw1.p1.csv"]
+    assert body == b"stamp,x\n1,0.5\n"
+
+
+def test_moto_stop_leaves_no_process(moto_settings: Settings) -> None:
+    pid = moto.start(moto_settings).pid
+    assert pid is not None and is_alive(pid)
+    assert moto.stop(moto_settings).state == "stopped"
+    assert not is_alive(pid)
+
+
+def test_moto_is_skipped_for_real_aws(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, aws={"endpoint_url": ""})
+    assert moto.start(settings).state == "skipped"
