@@ -45,7 +45,9 @@ def minute_of_readings(minute: int) -> list[tuple[str, bytes]]:
     for device, accel_x in DEVICES.items():
         for tick in range(600):
             when = START + timedelta(minutes=minute, milliseconds=100 * tick)
-            messages.append((device, json.dumps(reading(device, minute * 600 + tick, when, accel_x)).encode()))
+            messages.append(
+                (device, json.dumps(reading(device, minute * 600 + tick, when, accel_x)).encode())
+            )
     return messages
 
 
@@ -101,7 +103,9 @@ def batch_predictions(spark, settings, messages: list[tuple[str, bytes]]) -> dic
 
     lines = spark.sparkContext.parallelize([value.decode() for _, value in messages])
     readings = spark.read.schema(WATCH_MESSAGE_V1).json(lines)
-    windows = to_windows(readings, window_seconds=60, step_seconds=60, key_col="device_id", time_col="event_time")
+    windows = to_windows(
+        readings, window_seconds=60, step_seconds=60, key_col="device_id", time_col="event_time"
+    )
     scored = score(load_champion(settings, spark), windows).collect()
     return {(row.device_id, row.window_start): row.predicted_activity for row in scored}
 
@@ -127,7 +131,10 @@ def test_predict_writes_one_row_per_closed_window(spark, predict_settings, champ
 MALFORMED: list[tuple[str, bytes | None]] = [
     ("bad", b"{this is not json"),
     ("bad", json.dumps({**reading("watch-x", 1, START, 0.1), "yaw": "north"}).encode()),
-    ("bad", json.dumps({k: v for k, v in reading("watch-x", 2, START, 0.1).items() if k != "pitch"}).encode()),
+    (
+        "bad",
+        json.dumps({k: v for k, v in reading("watch-x", 2, START, 0.1).items() if k != "pitch"}).encode(),
+    ),
     ("bad", json.dumps({**reading("watch-x", 3, START, 0.1), "schema_version": 99}).encode()),
     ("bad", b"x" * 50_000),
 ]
@@ -138,7 +145,8 @@ def test_predict_sets_malformed_messages_aside_and_goes_on(spark, predict_settin
     produce(predict_settings, [*readings[:900], *MALFORMED, *readings[900:], *flush(2)])
     result = run(predict_settings, spark, available_now=True, timeout_seconds=240)
     letters = warehouse_rows(
-        predict_settings, "SELECT kafka_offset, reason, raw_size FROM {schema}.dead_letters ORDER BY kafka_offset"
+        predict_settings,
+        "SELECT kafka_offset, reason, raw_size FROM {schema}.dead_letters ORDER BY kafka_offset",
     )
     reasons = [row[1] for row in letters]
     assert reasons == [
@@ -178,9 +186,49 @@ def test_predict_restart_after_crash_loses_and_repeats_nothing(
 
     run(predict_settings, spark, available_now=True, timeout_seconds=240)  # the restart replays that batch
     keys = warehouse_rows(predict_settings, "SELECT device_id, window_start FROM {schema}.predictions")
-    assert sorted(keys) == sorted((device, START + timedelta(minutes=m)) for device in DEVICES for m in (0, 1))
+    assert sorted(keys) == sorted(
+        (device, START + timedelta(minutes=m)) for device in DEVICES for m in (0, 1)
+    )
     ledger = warehouse_rows(
-        predict_settings, "SELECT batch_id, rows_written FROM {schema}.stream_batches WHERE query_name = 'predict'"
+        predict_settings,
+        "SELECT batch_id, rows_written FROM {schema}.stream_batches WHERE query_name = 'predict'",
     )
     assert crashed[0] in {row[0] for row in ledger}
     assert len(ledger) == len({row[0] for row in ledger})
+
+
+def wait_for(predicate: Any, timeout: float, what: str) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(0.5)
+
+
+def test_predict_switches_to_a_promoted_champion_without_restart(
+    spark, predict_settings, champion, tiny_model
+) -> None:
+    from watchlake.predict.job import start
+
+    running = start(predict_settings, spark)
+    try:
+        produce(predict_settings, [*minute_of_readings(0), *flush(2)])
+        count = "SELECT count(*) FROM {schema}.predictions WHERE device_id <> 'watch-flush'"
+        wait_for(lambda: warehouse_rows(predict_settings, count)[0][0] == 3, 180, "the first predictions")
+        challenger = champion.register(tiny_model.model, {"classes": list(tiny_model.classes), "metrics": {}})
+        champion.set_champion(challenger, "test promotion")
+        produce(predict_settings, [*minute_of_readings(3), *flush(5)])
+        wait_for(
+            lambda: warehouse_rows(predict_settings, count)[0][0] == 6, 180, "predictions after promotion"
+        )
+        assert running.predictions.isActive
+    finally:
+        running.stop()
+    versions = warehouse_rows(
+        predict_settings,
+        "SELECT window_start, model_version, count(*) FROM {schema}.predictions "
+        "WHERE device_id <> 'watch-flush' GROUP BY 1, 2 ORDER BY 1",
+    )
+    assert versions == [(START, "1", 3), (START + timedelta(minutes=3), "2", 3)]

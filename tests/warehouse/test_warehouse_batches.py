@@ -1,0 +1,81 @@
+"""Exactly-once micro-batch writes on the real PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import psycopg2
+import pytest
+
+from watchlake.services.postgres import connection_kwargs
+from watchlake.warehouse.batches import committed_batches, ensure_tables, write_batch
+from watchlake.warehouse.tables import DEAD_LETTERS, PREDICTIONS, merge_sql
+
+pytestmark = pytest.mark.services
+T0 = datetime(2026, 1, 1, 12, 0)
+
+
+def prediction(device: str, predicted: str, batch_id: int = 0) -> tuple[Any, ...]:
+    return (device, T0, T0, predicted, '{"Relax": 1.0}', 1.0, 1.0, 0.0, 600, "1", "q", batch_id, T0, 5.0)
+
+
+@pytest.fixture
+def warehouse(postgres_settings) -> Any:
+    connection = psycopg2.connect(**connection_kwargs(postgres_settings))
+    ensure_tables(connection, postgres_settings.warehouse.schema_name)
+    yield connection, postgres_settings.warehouse.schema_name
+    connection.close()
+
+
+def rows(connection: Any, schema: str) -> list[tuple[Any, ...]]:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT device_id, predicted_class, batch_id FROM {schema}.predictions ORDER BY 1")
+        found = cursor.fetchall()
+    connection.rollback()
+    return found
+
+
+def test_write_batch_replay_changes_nothing(warehouse) -> None:
+    connection, schema = warehouse
+    first = write_batch(connection, schema, "q", 0, {PREDICTIONS: [prediction("a", "Relax")]})
+    replay = write_batch(
+        connection, schema, "q", 0, {PREDICTIONS: [prediction("a", "Work"), prediction("b", "Work")]}
+    )
+    assert (first.replayed, first.rows) == (False, {"predictions": 1})
+    assert (replay.replayed, replay.rows_written) == (True, 0)
+    assert rows(connection, schema) == [("a", "Relax", 0)]
+
+
+def test_write_batch_merges_on_the_natural_key(warehouse) -> None:
+    connection, schema = warehouse
+    write_batch(connection, schema, "q", 0, {PREDICTIONS: [prediction("a", "Relax", 0)]})
+    write_batch(
+        connection, schema, "q", 1, {PREDICTIONS: [prediction("a", "Work", 1), prediction("a", "Work", 1)]}
+    )
+    assert rows(connection, schema) == [("a", "Work", 1)]
+    assert committed_batches(connection, schema, "q") == {0, 1}
+
+
+def test_write_batch_failure_leaves_warehouse_and_ledger_unchanged(warehouse) -> None:
+    connection, schema = warehouse
+    write_batch(connection, schema, "q", 0, {PREDICTIONS: [prediction("a", "Relax")]})
+    broken_letter = ("topic", 0, 1, "raw", 3, None, T0)  # reason is NOT NULL
+    with pytest.raises(psycopg2.IntegrityError):
+        write_batch(
+            connection,
+            schema,
+            "q",
+            1,
+            {PREDICTIONS: [prediction("b", "Work")], DEAD_LETTERS: [broken_letter]},
+        )
+    assert rows(connection, schema) == [("a", "Relax", 0)]
+    assert committed_batches(connection, schema, "q") == {0}
+
+
+def test_merge_sql_updates_value_columns_only() -> None:
+    statement = merge_sql(PREDICTIONS, "wh", "stage")
+    assert statement.startswith(
+        "MERGE INTO wh.predictions USING stage s ON wh.predictions.device_id = s.device_id"
+    )
+    assert "device_id = s.device_id," not in statement.split("UPDATE SET")[1].split("WHEN NOT")[0]
