@@ -22,10 +22,9 @@ python_bin="${PYTHON:-python3}"
 import sys
 sys.exit(0 if (3, 11) <= sys.version_info[:2] < (3, 13) else 1)
 PY
-command -v java >/dev/null || { echo "setup.sh: Java 17+ is needed by Spark and Kafka (Debian: apt-get install openjdk-17-jre-headless)" >&2; exit 1; }
-
-# System packages: PostgreSQL for the local warehouse, Maven for the jars.
+# System packages: Java for Spark and Kafka, PostgreSQL for the local warehouse, Maven for the jars.
 need_apt=()
+command -v java >/dev/null || need_apt+=(openjdk-17-jre-headless)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
 command -v mvn >/dev/null || need_apt+=(maven)
 if ((${#need_apt[@]})); then
@@ -34,6 +33,7 @@ if ((${#need_apt[@]})); then
   $sudo_cmd apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
 fi
+java -version 2>&1 | grep -qE 'version "(1[7-9]|2[0-9])' || { echo "setup.sh: Spark 4 needs Java 17 or newer on PATH" >&2; exit 1; }
 
 if [ ! -x .venv/bin/python ]; then
   say "creating the virtual environment in .venv"

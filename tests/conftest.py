@@ -19,7 +19,6 @@ def make_settings(base: Path, **overrides: Any) -> Settings:
         "runtime_dir": str(base / "runtime"),
         "lake": {"root": str(base / "lake")},
         "spark": {"master": "local[2]", "shuffle_partitions": 2, "ui_enabled": False, "driver_memory": "2g"},
-        "jvm": {"lib_dir": str(REPO / "jvm" / "lib")},
     }
     values.update(overrides)
     return load_settings("local", **values)
@@ -37,7 +36,7 @@ def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     from watchlake.spark import JAR_FOLDERS, build_session
 
     session_settings = make_settings(tmp_path_factory.mktemp("spark"))
-    lib = Path(session_settings.jvm.lib_dir)
+    lib = session_settings.jvm.lib_path
     folders = tuple(folder for folder in JAR_FOLDERS if any((lib / folder).glob("*.jar")))
     session = build_session(session_settings, "watchlake-tests", jars=folders)
     yield session

@@ -70,6 +70,8 @@ def parsed_query(files: list[str]) -> str:
 
 def clean(con: Any, files: list[str], readings_dir: Path, rejected_dir: Path) -> dict[str, Any]:
     """Run the cleaning on ``con`` (a DuckDB connection); returns rows kept and rejected rows per reason."""
+    readings_dir.parent.mkdir(parents=True, exist_ok=True)
+    rejected_dir.parent.mkdir(parents=True, exist_ok=True)
     con.execute(f"CREATE OR REPLACE TEMP TABLE parsed AS {parsed_query(files)}")
     columns = [name for name in READINGS.fieldNames() if name != "date"]
     con.execute(

@@ -22,8 +22,11 @@ COMMAND_MODULES: tuple[str, ...] = (
     "watchlake.casas.commands",
     "watchlake.ingest.commands",
     "watchlake.clean.commands",
+    "watchlake.stats.commands",
+    "watchlake.synth.commands",
     "watchlake.train.commands",
     "watchlake.predict.commands",
+    "watchlake.demo",
 )
 
 

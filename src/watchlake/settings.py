@@ -54,7 +54,14 @@ class CatalogSettings(_Section):
 class JvmSettings(_Section):
     """Jars fetched by Maven (``scripts/fetch-jars.sh``), one folder per classpath."""
 
-    lib_dir: str = "jvm/lib"
+    # Empty: the checkout's own jvm/lib, where scripts/fetch-jars.sh puts them (whatever the working folder).
+    lib_dir: str = ""
+
+    @property
+    def lib_path(self) -> Path:
+        if self.lib_dir:
+            return Path(self.lib_dir).expanduser().resolve()
+        return Path(__file__).resolve().parents[2] / "jvm" / "lib"
 
 
 class KafkaSettings(_Section):

@@ -23,7 +23,7 @@ def connector_jars(settings: Settings, folders: tuple[str, ...]) -> list[str]:
     for folder in folders:
         if folder not in JAR_FOLDERS:
             raise ValueError(f"unknown jar folder {folder!r}; known: {', '.join(JAR_FOLDERS)}")
-        path = Path(settings.jvm.lib_dir, folder).resolve()
+        path = settings.jvm.lib_path / folder
         found = sorted(str(jar) for jar in path.glob("*.jar"))
         if not found:
             raise ConfigError(

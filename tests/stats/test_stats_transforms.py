@@ -86,7 +86,10 @@ def test_to_numeric_stats_counts_missing_location(spark, readings) -> None:
     stats = to_numeric_stats(readings, ["speed"], [0.5], 10_000).where(
         F.col("statistic").isin("count", "null_fraction") & (F.col("scope") == "overall")
     )
-    expected = [("overall", None, "speed", "count", None, 5.0), ("overall", None, "speed", "null_fraction", None, 2 / 7)]
+    expected = [
+        ("overall", None, "speed", "count", None, 5.0),
+        ("overall", None, "speed", "null_fraction", None, 2 / 7),
+    ]
     assertDataFrameEqual(stats, spark.createDataFrame(expected, ACTIVITY_STATS), rtol=1e-9)
 
 

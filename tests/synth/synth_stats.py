@@ -39,7 +39,10 @@ def _summary(mean: float, sd: float, null_fraction: float = 0.0) -> Summary:
 
 def class_stats(name: str, index: int) -> ClassStats:
     scale = SCALE[name]
-    numeric = {column: _summary(0.1 * (i + 1) * (index + 1), scale * (1 + i / 10)) for i, column in enumerate(MOTION_FIELDS)}
+    numeric = {
+        column: _summary(0.1 * (i + 1) * (index + 1), scale * (1 + i / 10))
+        for i, column in enumerate(MOTION_FIELDS)
+    }
     location_null = LOCATIONS[name][None]
     for i, column in enumerate(LOCATION_FIELDS):
         numeric[column] = _summary(5.0 * (index + 1) + i, 1.0 + index, location_null)

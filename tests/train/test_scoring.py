@@ -41,6 +41,7 @@ def test_score_probabilities_sum_to_one_and_confidence_measures(spark, champion)
     assert accuracy >= 0.75  # training rows; the label is a threshold on one of 110 features
 
 
+@pytest.mark.slow
 def test_refresh_reloads_only_when_champion_moves(spark, tiny_model, tmp_path):
     registry = ModelRegistry(str(tmp_path / "models"), "activity", LocalStore(), cache_dir=tmp_path / "cache")
     meta = {"classes": list(tiny_model.classes)}

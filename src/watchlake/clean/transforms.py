@@ -97,12 +97,12 @@ def with_reject_reason(typed: DataFrame) -> DataFrame:
     string is not empty and does not cast to double (``1e-05``, ``nan`` and ``inf`` do cast); a battery state must be
     empty or one of ``schemas.BATTERY_STATES`` exactly.
     """
-    missing_motion = F.lit(False)
-    for name in MOTION_FIELDS:
-        missing_motion = missing_motion | (_field(name) == "")
+    first_motion = CASAS_FIELDS.index(MOTION_FIELDS[0]) + 1
+    missing_motion = F.array_contains(F.slice("fields", first_motion, len(MOTION_FIELDS)), "")
     bad_number = F.lit(False)
     for name in FLOAT_FIELDS:
-        bad_number = bad_number | ((_field(name) != "") & F.col(name).isNull())
+        # The null test first: it is false for almost every field, so the string compare rarely runs.
+        bad_number = bad_number | (F.col(name).isNull() & (_field(name) != ""))
     battery = F.col("battery_state")
     reason = (
         F.when(F.size("fields") != len(CASAS_FIELDS), "wrong_field_count")
@@ -116,25 +116,28 @@ def with_reject_reason(typed: DataFrame) -> DataFrame:
 
 
 def to_parsed(lines: DataFrame) -> DataFrame:
-    """Data lines (``LINES_DDL``, header rows already dropped) -> participant, raw line, typed fields, ``reason``."""
-    return (
+    """Data lines (``LINES_DDL``, header rows already dropped) -> the ``READINGS`` columns, ``reason`` and ``line``.
+
+    ``line`` is the raw line of a rejected row and null for a kept one, so a cached parse stays small.
+    """
+    parsed = (
         lines.transform(with_participant)
         .transform(with_fields)
         .transform(with_typed_fields)
         .transform(with_reject_reason)
     )
+    line = F.when(F.col("reason").isNotNull(), F.col("value")).alias("line")
+    return parsed.withColumn("date", F.to_date("stamp")).select(*READINGS.fieldNames(), "reason", line)
 
 
 def to_readings(parsed: DataFrame) -> DataFrame:
     """Kept lines of :func:`to_parsed` as ``schemas.READINGS`` (columns in that order, ``date`` from ``stamp``)."""
-    kept = parsed.where(F.col("reason").isNull()).withColumn("date", F.to_date("stamp"))
-    return kept.select(*READINGS.fieldNames())
+    return parsed.where(F.col("reason").isNull()).select(*READINGS.fieldNames())
 
 
 def to_rejected(parsed: DataFrame) -> DataFrame:
     """Rejected lines of :func:`to_parsed` as ``schemas.REJECTED_READINGS``: the whole raw line and its reason."""
-    rejected = parsed.where(F.col("reason").isNotNull()).withColumnRenamed("value", "line")
-    return rejected.select(*REJECTED_READINGS.fieldNames())
+    return parsed.where(F.col("reason").isNotNull()).select(*REJECTED_READINGS.fieldNames())
 
 
 def split_readings(lines: DataFrame) -> tuple[DataFrame, DataFrame]:

@@ -57,7 +57,7 @@ def java_binary() -> str:
 
 def broker_classpath(settings: Settings) -> str:
     """The broker's classpath; a clear error when scripts/fetch-jars.sh has not run."""
-    folder = Path(settings.jvm.lib_dir, "kafka-broker").expanduser().resolve()
+    folder = settings.jvm.lib_path / "kafka-broker"
     jars = sorted(folder.glob("*.jar"))
     if not any(jar.name.startswith("kafka_2.13-") for jar in jars):
         raise ServiceError(f"kafka: the broker jars are not in {folder}; run scripts/fetch-jars.sh first")

@@ -75,7 +75,9 @@ def run(settings: Settings, spark: SparkSession) -> StatsResult:
     try:
         readings = spark.read.schema(READINGS).parquet(lake.readings)
     except Exception as error:
-        raise DataQualityError(f"no processed readings at {lake.readings}: run `watchlake clean` first") from error
+        raise DataQualityError(
+            f"no processed readings at {lake.readings}: run `watchlake clean` first"
+        ) from error
     count = readings.count()
     if count == 0:
         raise DataQualityError(f"no processed readings at {lake.readings}: run `watchlake clean` first")
@@ -85,5 +87,11 @@ def run(settings: Settings, spark: SparkSession) -> StatsResult:
     loaded = ActivityStats.from_rows(stats.collect())
     stats.unpersist()
     published = publish_to_warehouse(settings, loaded)
-    log.info("stats: %d readings -> %d statistics, %d classes at %s", count, rows, len(loaded.classes), lake.activity_stats)
+    log.info(
+        "stats: %d readings -> %d statistics, %d classes at %s",
+        count,
+        rows,
+        len(loaded.classes),
+        lake.activity_stats,
+    )
     return StatsResult(count, len(loaded.classes), rows, lake.activity_stats, table, published)

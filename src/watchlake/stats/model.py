@@ -61,7 +61,9 @@ class ActivityStats:
         shares = {name: self.class_shares.get(name, 0.0) for name in self.classes}
         total = sum(shares.values())
         if total <= 0:
-            raise DataQualityError("activity statistics hold no labelled readings; run `watchlake stats` on labelled data")
+            raise DataQualityError(
+                "activity statistics hold no labelled readings; run `watchlake stats` on labelled data"
+            )
         return {name: share / total for name, share in shares.items()}
 
     @classmethod
@@ -137,7 +139,9 @@ def _class_stats(name: str | None, rows: list[Row]) -> ClassStats:
     return ClassStats(
         name=name,
         numeric={
-            column: _summary(by_column[column]) for column in MOTION_FIELDS + LOCATION_FIELDS if by_column[column]
+            column: _summary(by_column[column])
+            for column in MOTION_FIELDS + LOCATION_FIELDS
+            if by_column[column]
         },
         correlation=_correlation(rows),
         location_type=shares("location_type"),

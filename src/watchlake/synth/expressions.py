@@ -96,6 +96,9 @@ def categorical(uniform: str, shares: Mapping[str | None, float]) -> str:
     if not ordered or total <= 0:
         return text(None)
     bounds = np.cumsum([share / total for _, share in ordered])
-    whens = " ".join(f"WHEN {uniform} < {number(b)} THEN {text(v)}" for (v, _), b in zip(ordered[:-1], bounds, strict=False))
+    whens = " ".join(
+        f"WHEN {uniform} < {number(b)} THEN {text(v)}"
+        for (v, _), b in zip(ordered[:-1], bounds, strict=False)
+    )
     last = text(ordered[-1][0])
     return f"CASE {whens} ELSE {last} END" if whens else last

@@ -55,7 +55,9 @@ def _summary_or_overall(stats: ActivityStats, cls: ClassStats, column: str) -> S
     return found if found is not None and found.count > 0 else stats.overall.numeric[column]
 
 
-def _add(spec: dg.DataGenerator, name: str, kind: DataType, expr: str, base: list[str], omit: bool = True) -> None:
+def _add(
+    spec: dg.DataGenerator, name: str, kind: DataType, expr: str, base: list[str], omit: bool = True
+) -> None:
     spec.withColumn(name, kind, expr=expr, baseColumn=base, omit=omit)
 
 
@@ -64,20 +66,67 @@ def _add_timeline(spec: dg.DataGenerator, gen: GeneratorSpec, schedule: Schedule
     micros = round(TICK_SECONDS * 1e6)
     _add(spec, "device_index", LongType(), f"id % {devices}", ["id"], omit=False)
     _add(spec, "seq", LongType(), f"id div {devices}", ["id"], omit=False)
-    _add(spec, "device_id", StringType(), "concat('watch-', lpad(cast(device_index AS STRING), 5, '0'))", ["device_index"], omit=False)
-    _add(spec, "event_time", TimestampType(), f"timestamp_micros({gen.start_micros} + seq * {micros})", ["seq"], omit=False)
-    _add(spec, "tick", LongType(), f"pmod(seq + (device_index * {cycle}) div {devices}, {cycle})", ["seq", "device_index"])
+    _add(
+        spec,
+        "device_id",
+        StringType(),
+        "concat('watch-', lpad(cast(device_index AS STRING), 5, '0'))",
+        ["device_index"],
+        omit=False,
+    )
+    _add(
+        spec,
+        "event_time",
+        TimestampType(),
+        f"timestamp_micros({gen.start_micros} + seq * {micros})",
+        ["seq"],
+        omit=False,
+    )
+    _add(
+        spec,
+        "tick",
+        LongType(),
+        f"pmod(seq + (device_index * {cycle}) div {devices}, {cycle})",
+        ["seq", "device_index"],
+    )
     # One lookup per row in the cycle's per-second segment table (a nested IF would not fit a JIT-able method).
     steps = ", ".join(str(i) for i in schedule.segment_of_step())
-    _add(spec, "segment", IntegerType(), f"element_at(array({steps}), CAST(tick div {TICKS_PER_STEP} AS INT) + 1)", ["tick"])
+    _add(
+        spec,
+        "segment",
+        IntegerType(),
+        f"element_at(array({steps}), CAST(tick div {TICKS_PER_STEP} AS INT) + 1)",
+        ["tick"],
+    )
     classes = ", ".join(str(c) for c in schedule.segment_class)
     ends = ", ".join(str(e) for e in schedule.ends)
     _add(spec, "class_index", IntegerType(), f"element_at(array({classes}), segment + 1)", ["segment"])
     names = ", ".join(ex.text(name) for name in schedule.classes)
-    _add(spec, "true_activity", StringType(), f"element_at(array({names}), class_index + 1)", ["class_index"], omit=False)
-    _add(spec, "ticks_left", LongType(), f"element_at(array({ends}), segment + 1) - tick - 1", ["segment", "tick"], omit=False)
+    _add(
+        spec,
+        "true_activity",
+        StringType(),
+        f"element_at(array({names}), class_index + 1)",
+        ["class_index"],
+        omit=False,
+    )
+    _add(
+        spec,
+        "ticks_left",
+        LongType(),
+        f"element_at(array({ends}), segment + 1) - tick - 1",
+        ["segment", "tick"],
+        omit=False,
+    )
     cycles = f"(seq + (device_index * {cycle}) div {devices}) div {cycle}"
-    _add(spec, "segment_id", LongType(), f"{cycles} * {count} + segment", ["seq", "device_index", "segment"], omit=False)
+    _add(
+        spec,
+        "segment_id",
+        LongType(),
+        f"{cycles} * {count} + segment",
+        ["seq", "device_index", "segment"],
+        omit=False,
+    )
 
 
 def _add_randomness(spec: dg.DataGenerator, seed: int) -> None:
@@ -125,14 +174,24 @@ def _add_values(spec: dg.DataGenerator, stats: ActivityStats, classes: tuple[str
         _add(spec, column, DoubleType(), expr, [params, *normals[: axis + 1]], omit=False)
     for position, column in enumerate(LOCATION_FIELDS):
         normal = normals[len(MOTION_FIELDS) + position]
-        rows = [ex.summary_parameters(column, _summary_or_overall(stats, stats.classes[name], column)) for name in classes]
+        rows = [
+            ex.summary_parameters(column, _summary_or_overall(stats, stats.classes[name], column))
+            for name in classes
+        ]
         params = _add_parameters(spec, column, rows)
         value = ex.normal_value(params, column, normal)
         expr = f"if(u_loc < {params}.{column}_missing, CAST(NULL AS DOUBLE), {value})"
         _add(spec, column, DoubleType(), expr, [params, "u_loc", normal], omit=False)
     for column, uniform in (("location_type", "u_loc"), ("battery_state", "u_battery")):
         branches = [ex.categorical(uniform, getattr(stats.classes[name], column)) for name in classes]
-        _add(spec, column, StringType(), ex.by_class("class_index", branches), ["class_index", uniform], omit=False)
+        _add(
+            spec,
+            column,
+            StringType(),
+            ex.by_class("class_index", branches),
+            ["class_index", uniform],
+            omit=False,
+        )
 
 
 def build_generator(

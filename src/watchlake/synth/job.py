@@ -47,7 +47,9 @@ def start_micros(settings: Settings) -> int:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise ConfigError(f"generate.start: {text!r} is not an ISO date-time such as 2026-01-01T08:00:00") from None
+        raise ConfigError(
+            f"generate.start: {text!r} is not an ISO date-time such as 2026-01-01T08:00:00"
+        ) from None
     moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
     return int(moment.timestamp() * 1_000_000)
 
@@ -98,6 +100,7 @@ def write_casas(spark: SparkSession, settings: Settings, generated: DataFrame) -
         fs.delete(destination, False)
         if not fs.rename(status.getPath(), destination):
             raise OSError(f"cannot move {status.getPath()} to {destination}")
+        fs.delete(hadoop_path(f"{target}/.sw1.{participant}.csv.crc"), False)  # local checksum file, if any
         files += 1
     fs.delete(hadoop_path(scratch), True)
     return files
@@ -107,7 +110,13 @@ def run_batch(spark: SparkSession, settings: Settings, stats: ActivityStats, row
     """Generate ``rows`` rows for ``generate.devices`` watches into the staging layer in CASAS format."""
     files = write_casas(spark, settings, generate_batch(spark, settings, stats, rows))
     target = Lake.from_settings(settings).synthetic_staging
-    log.info("generate: %d rows of %d watches -> %d CASAS files in %s", rows, settings.generate.devices, files, target)
+    log.info(
+        "generate: %d rows of %d watches -> %d CASAS files in %s",
+        rows,
+        settings.generate.devices,
+        files,
+        target,
+    )
     return BatchResult(rows, settings.generate.devices, files, target)
 
 
@@ -127,7 +136,11 @@ def kafka_sink_options(settings: Settings, topic: str | None = None) -> dict[str
 
 
 def start_stream(
-    spark: SparkSession, settings: Settings, stats: ActivityStats, rows_per_second: int, topic: str | None = None
+    spark: SparkSession,
+    settings: Settings,
+    stats: ActivityStats,
+    rows_per_second: int,
+    topic: str | None = None,
 ) -> StreamingQuery:
     """Start streaming generated messages into Kafka at ``rows_per_second`` (dbldatagen's rate-source mode).
 
@@ -178,5 +191,7 @@ def run_stream(
     if query.exception() is not None:
         raise RuntimeError(f"the generate stream failed: {query.exception()}")
     rows, batches = stream_progress(query)
-    log.info("generate: %d messages in %d batches to %s in %.1f s", rows, batches, settings.kafka.topic, elapsed)
+    log.info(
+        "generate: %d messages in %d batches to %s in %.1f s", rows, batches, settings.kafka.topic, elapsed
+    )
     return StreamResult(rows, batches, elapsed, rows / elapsed if elapsed else 0.0, settings.kafka.topic)

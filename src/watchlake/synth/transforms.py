@@ -24,7 +24,11 @@ def to_watch_messages(generated: DataFrame) -> DataFrame:
     """Kafka records: ``key`` = device_id, ``value`` = JSON of ``WATCH_MESSAGE_V1`` (both strings)."""
     fields = [
         F.lit(WATCH_MESSAGE_VERSION).cast("int").alias("schema_version"),
-        *(F.col(f.name).cast(f.dataType) for f in WATCH_MESSAGE_V1.fields if f.name != "schema_version"),
+        *(
+            F.col(f.name).cast(f.dataType).alias(f.name)
+            for f in WATCH_MESSAGE_V1.fields
+            if f.name != "schema_version"
+        ),
     ]
     return generated.select(
         F.col("device_id").alias("key"), F.to_json(F.struct(*fields), JSON_OPTIONS).alias("value")
@@ -67,9 +71,13 @@ def to_casas_lines(labelled: DataFrame, participant_base: int = PARTICIPANT_BASE
         else:
             values.append(_csv_field(F.col(name)))
     rows = labelled.select(participant.alias("participant"), "seq", F.concat_ws(",", *values).alias("line"))
-    headers = rows.select("participant").distinct().crossJoin(
-        labelled.sparkSession.createDataFrame(
-            [(-2, ",".join(CASAS_FIELDS)), (-1, ",".join(CASAS_TYPES))], "seq long, line string"
+    headers = (
+        rows.select("participant")
+        .distinct()
+        .crossJoin(
+            labelled.sparkSession.createDataFrame(
+                [(-2, ",".join(CASAS_FIELDS)), (-1, ",".join(CASAS_TYPES))], "seq long, line string"
+            )
         )
     )
     return rows.unionByName(headers)

@@ -1,0 +1,182 @@
+"""``watchlake demo``: the whole pipeline on one machine, from a generated CASAS sample to predictions in SQL.
+
+sample -> ingest -> clean -> stats -> train, then Kafka and PostgreSQL are started (unless they already run),
+dbldatagen streams synthetic watches into Kafka, and the predictor scores them into the warehouse. Services the
+demo started are stopped at the end; what the stages wrote stays in the lake for a look.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from watchlake.settings import Settings
+
+log = logging.getLogger(__name__)
+
+_DESCRIPTION = """\
+Run the pipeline end to end on the local target with the embedded defaults: generate a CASAS-format sample
+(sample.*), stage it (ingest), clean it with Spark, compute per-activity statistics, train and register the
+activity classifier, then start Kafka and PostgreSQL (watchlake up), stream synthetic watches generated from
+the statistics into kafka.topic and score them into the warehouse's predictions table. Nothing leaves this
+machine; everything is written under runtime_dir. Services the demo started are stopped when it ends.
+"""
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "demo",
+        help="run the whole pipeline locally on a generated sample",
+        description=_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--participants", type=int, default=None, help="sample participants (default: sample.*)"
+    )
+    parser.add_argument("--hours", type=float, default=None, help="hours per participant (default: sample.*)")
+    parser.add_argument(
+        "--stream-seconds",
+        type=float,
+        default=20.0,
+        help="how long to stream synthetic watches (default: 20)",
+    )
+    parser.add_argument(
+        "--batch-only", action="store_true", help="stop after training (no Kafka, no PostgreSQL)"
+    )
+    parser.set_defaults(handler=_demo)
+
+
+@dataclass
+class _Step:
+    name: str
+    seconds: float
+    outcome: str
+
+
+def _timed(steps: list[_Step], name: str, action: Callable[[], Any], describe: Callable[[Any], str]) -> Any:
+    print(f"==> {name}", flush=True)
+    started = time.perf_counter()
+    result = action()
+    steps.append(_Step(name, time.perf_counter() - started, describe(result)))
+    print(f"    {steps[-1].outcome} ({steps[-1].seconds:.1f} s)", flush=True)
+    return result
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from watchlake.cli import settings_of
+
+    settings = settings_of(args)
+    sample = settings.sample.model_copy(
+        update={
+            key: value
+            for key, value in {"participants": args.participants, "hours": args.hours}.items()
+            if value is not None
+        }
+    )
+    settings = settings.model_copy(update={"sample": sample})
+    steps: list[_Step] = []
+    spark = _batch_chain(settings, steps)
+    if not args.batch_only:
+        _stream_chain(settings, spark, steps, args.stream_seconds)
+    print("\nwatchlake demo finished:")
+    for step in steps:
+        print(f"  {step.name:<10} {step.seconds:7.1f} s  {step.outcome}")
+    return 0
+
+
+def _batch_chain(settings: Settings, steps: list[_Step]) -> Any:
+    from watchlake.clean import job as clean
+    from watchlake.ingest import job as ingest
+    from watchlake.spark import build_session
+    from watchlake.stats import job as stats
+    from watchlake.train import job as train
+
+    _timed(
+        steps,
+        "ingest",
+        lambda: ingest.run(settings, source="sample"),
+        lambda r: f"{r.files} sample files staged ({r.copied} copied, {r.skipped} unchanged)",
+    )
+    spark = _timed(
+        steps,
+        "spark",
+        lambda: build_session(settings, "watchlake-demo", jars=("spark-kafka",)),
+        lambda s: f"Spark {s.version} on {settings.spark.master}",
+    )
+    _timed(
+        steps,
+        "clean",
+        lambda: clean.run(settings, spark),
+        lambda r: f"{r.rows_kept} readings kept, {r.rows_rejected} rejected {dict(r.rejected_by_reason)}",
+    )
+    _timed(
+        steps,
+        "stats",
+        lambda: stats.run(settings, spark),
+        lambda r: f"{r.statistics} statistics of {r.readings} readings in {r.classes} classes",
+    )
+    _timed(steps, "train", lambda: train.run(settings, spark), _describe_training)
+    return spark
+
+
+def _describe_training(result: Any) -> str:
+    metrics, baseline = result.metrics, result.baseline
+    verdict = "champion" if result.promoted else f"not promoted ({result.reason})"
+    return (
+        f"model v{result.version} on {result.train_windows} windows: macro-F1 {metrics['macro_f1']:.2f}, "
+        f"accuracy {metrics['accuracy']:.2f} on {result.test_windows} held-out windows "
+        f"(majority baseline {baseline['macro_f1']:.2f} / {baseline['accuracy']:.2f}); {verdict}"
+    )
+
+
+@contextmanager
+def _services(settings: Settings) -> Iterator[None]:
+    """Kafka and PostgreSQL for the demo; those it had to start are stopped afterwards."""
+    from watchlake.services import kafka, postgres
+
+    started = []
+    try:
+        for service in (kafka, postgres):
+            if service.status(settings).state not in ("running", "external"):
+                service.start(settings)
+                started.append(service)
+            else:
+                service.start(settings)  # already up: makes sure topics and database exist
+        yield
+    finally:
+        for service in reversed(started):
+            service.stop(settings)
+
+
+def _stream_chain(settings: Settings, spark: Any, steps: list[_Step], seconds: float) -> None:
+    from watchlake.predict import job as predict
+    from watchlake.stats.job import load_activity_stats
+    from watchlake.synth import job as synth
+
+    # Faster than real time: each watch sends 10 Hz of event time at 200x speed, so windows close in seconds.
+    rate = settings.generate.devices * 10 * 200
+    with _services(settings):
+        stats = load_activity_stats(spark, settings)
+        _timed(
+            steps,
+            "generate",
+            lambda: synth.run_stream(spark, settings, stats, rate, seconds),
+            lambda r: (
+                f"{r.rows} synthetic readings from {settings.generate.devices} watches into "
+                f"{settings.kafka.topic} ({r.rows_per_second:,.0f}/s)"
+            ),
+        )
+        _timed(
+            steps,
+            "predict",
+            lambda: predict.run(settings, spark, available_now=True),
+            lambda r: (
+                f"{r.predictions} window predictions, {r.queued} queued for annotation, "
+                f"{r.dead_letters} dead letters, in {settings.warehouse.database}.predictions"
+            ),
+        )

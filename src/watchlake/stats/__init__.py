@@ -1,0 +1,1 @@
+"""Descriptive statistics of the processed readings per activity class (``watchlake stats``)."""

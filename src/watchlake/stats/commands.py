@@ -1,0 +1,37 @@
+"""``watchlake stats``: descriptive statistics of the processed readings per activity class."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "stats",
+        help="Spark: processed readings -> per-class statistics (the generator's input)",
+        description=(
+            "Read <lake>/processed/readings, give every reading its activity class (CASAS label spreading and "
+            "conf/labels.yaml; unlabelled and Ignore rows count only overall) and compute, overall and per class: "
+            "count, mean, sd, min, max, missing fraction and quantiles of every numeric field; correlations of "
+            "the nine motion axes; shares of location_type, battery_state and the classes; raw label counts; "
+            "the sampling interval and activity segment durations. Written as one tidy table (scope, "
+            "activity_class, column, statistic, key, value) to <lake>/stats/activity_stats (Parquet, replaced "
+            "on every run) and registered as <database>.activity_stats."
+        ),
+    )
+    parser.set_defaults(handler=_stats)
+
+
+def _stats(args: argparse.Namespace) -> int:
+    from watchlake.cli import settings_of
+    from watchlake.spark import build_session
+    from watchlake.stats.job import run
+
+    settings = settings_of(args)
+    result = run(settings, build_session(settings, "watchlake-stats"))
+    print(
+        f"stats of {result.readings} readings: {result.statistics} statistics for {result.classes} classes "
+        f"at {result.path}" + (f" (table {result.table})" if result.table else "")
+    )
+    return 0

@@ -1,0 +1,104 @@
+"""``watchlake generate`` (synthetic watches to staging or Kafka) and ``watchlake fidelity`` (generated vs source)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def register(subparsers: Any) -> None:
+    generate = subparsers.add_parser(
+        "generate",
+        help="dbldatagen: synthetic watches from the activity statistics, to staging (CASAS) or into Kafka",
+        description=(
+            "Build a dbldatagen generator from the statistics of `watchlake stats` (<lake>/stats/activity_stats): "
+            "generate.devices watches at 10 Hz, each walking a repeating schedule of activity segments whose "
+            "class shares and durations follow the labelled data; per class, motion axes are normals with the "
+            "class's means, sds and correlations clipped to its observed range, location fields and categories "
+            "follow the class's shares. Without --kafka: write --rows rows as CASAS files sw1.p<90000+i>.csv to "
+            "<lake>/staging/synthetic (label rows every labels.span_seconds, so `watchlake clean` and training "
+            "treat them like real data). With --kafka: stream JSON messages (schema WATCH_MESSAGE_V1, see "
+            "src/watchlake/synth/MESSAGE_SCHEMA.md) keyed by device id into kafka.topic for --seconds at --rate "
+            "rows/s, with an idempotent producer (acks=all). --check also writes the fidelity report."
+        ),
+    )
+    generate.add_argument("--rows", type=int, default=None, help="batch rows (default generate.batch_rows)")
+    generate.add_argument("--devices", type=int, default=None, help="watches (default generate.devices)")
+    generate.add_argument(
+        "--kafka", action="store_true", help="stream into Kafka instead of writing CASAS files"
+    )
+    generate.add_argument(
+        "--rate", type=int, default=None, help="target rows/s (default generate.rows_per_second)"
+    )
+    generate.add_argument(
+        "--seconds", type=float, default=None, help="stream duration (default generate.stream_seconds)"
+    )
+    generate.add_argument(
+        "--check", action="store_true", help="also write the fidelity report (as `watchlake fidelity`)"
+    )
+    generate.set_defaults(handler=_generate)
+    fidelity = subparsers.add_parser(
+        "fidelity",
+        help="compare generated watches with the source statistics: JSON + PNG under <lake>/reports/fidelity",
+        description=(
+            "Generate --rows rows in memory and compare them, per class and column, with the source statistics: "
+            "relative error of mean and sd, KS statistic against a sample of the processed readings (when "
+            "present), shares of location_type, battery_state and the classes. Writes fidelity.json, errors.png, "
+            "motion_histograms.png and shares.png to <lake>/reports/fidelity."
+        ),
+    )
+    fidelity.add_argument("--rows", type=int, default=200_000, help="rows to generate (default 200000)")
+    fidelity.set_defaults(handler=_fidelity)
+
+
+def _override(settings: Any, args: argparse.Namespace) -> Any:
+    if args.devices:
+        return settings.model_copy(
+            update={"generate": settings.generate.model_copy(update={"devices": args.devices})}
+        )
+    return settings
+
+
+def _generate(args: argparse.Namespace) -> int:
+    from watchlake.cli import settings_of
+    from watchlake.spark import build_session
+    from watchlake.stats.job import load_activity_stats
+    from watchlake.synth.job import run_batch, run_stream
+
+    settings = _override(settings_of(args), args)
+    spark = build_session(settings, "watchlake-generate", jars=("spark-kafka",) if args.kafka else ())
+    stats = load_activity_stats(spark, settings)
+    if args.kafka:
+        rate = args.rate or settings.generate.rows_per_second
+        streamed = run_stream(spark, settings, stats, rate, args.seconds or settings.generate.stream_seconds)
+        print(
+            f"streamed {streamed.rows} messages in {streamed.batches} batches to {streamed.topic} in "
+            f"{streamed.seconds:.1f} s ({streamed.rows_per_second:,.0f} messages/s, target {rate:,}/s)"
+        )
+    else:
+        batch = run_batch(spark, settings, stats, args.rows or settings.generate.batch_rows)
+        print(
+            f"generated {batch.rows} rows of {batch.devices} watches: {batch.files} CASAS files in {batch.path}"
+        )
+    if args.check:
+        _report(spark, settings, stats, args.rows or 200_000)
+    return 0
+
+
+def _fidelity(args: argparse.Namespace) -> int:
+    from watchlake.cli import settings_of
+    from watchlake.spark import build_session
+    from watchlake.stats.job import load_activity_stats
+
+    settings = settings_of(args)
+    spark = build_session(settings, "watchlake-fidelity")
+    _report(spark, settings, load_activity_stats(spark, settings), args.rows)
+    return 0
+
+
+def _report(spark: Any, settings: Any, stats: Any, rows: int) -> None:
+    from watchlake.synth.report import run_fidelity
+
+    result = run_fidelity(spark, settings, stats, rows)
+    worst = ", ".join(f"{key} {value:.3f}" for key, value in result.summary.items() if value is not None)
+    print(f"fidelity of {result.rows} generated rows: {worst}; report in {result.path}")

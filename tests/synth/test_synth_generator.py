@@ -1,0 +1,165 @@
+"""Generated watches follow the statistics they were built from (stated tolerances), deterministically."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from pyspark.sql import functions as F
+from pyspark.testing import assertDataFrameEqual
+from synth_stats import BATTERY, LOCATIONS, SHARES, correlation, make_stats
+
+from watchlake.schemas import LOCATION_FIELDS, MOTION_FIELDS
+from watchlake.synth.generator import GENERATED_COLUMNS, GeneratorSpec, build_generator
+from watchlake.synth.plan import TICK_SECONDS, build_schedule, cholesky_factor
+
+START = 1_767_254_400_000_000  # 2026-01-01T08:00:00Z
+# Tolerances on ~200k rows (about 40k-100k per class): far above the sampling error (< 0.5% of an sd).
+MEAN_TOLERANCE_SDS = 0.03
+SD_RELATIVE_TOLERANCE = 0.03
+CORRELATION_TOLERANCE = 0.03
+SHARE_TOLERANCE = 0.01
+
+
+def test_build_schedule_class_time_follows_shares() -> None:
+    schedule = build_schedule(make_stats(), segments=64, seed=3)
+    ticks = schedule.class_ticks()
+    total = schedule.cycle_ticks
+    assert {name: ticks[name] / total for name in SHARES} == pytest.approx(SHARES, abs=0.001)
+    assert list(schedule.ends) == sorted(schedule.ends)
+    assert len(schedule.segment_of_step()) * 10 == total
+
+
+def test_build_schedule_segment_durations_follow_statistics() -> None:
+    stats = make_stats()
+    schedule = build_schedule(stats, segments=400, seed=3)
+    starts = (0, *schedule.ends[:-1])
+    durations: dict[str, list[float]] = {name: [] for name in SHARES}
+    for cls, start, end in zip(schedule.segment_class, starts, schedule.ends, strict=True):
+        durations[schedule.classes[cls]].append((end - start) * TICK_SECONDS)
+    for name, found in durations.items():
+        # The last segment of each class is cut to fit the class's time budget: leave it out.
+        expected = stats.classes[name].segment_seconds
+        assert np.mean(sorted(found)[1:]) == pytest.approx(expected.mean, rel=0.15)
+
+
+def test_cholesky_factor_reproduces_correlation() -> None:
+    matrix = np.asarray(correlation(0.5))
+    factor = cholesky_factor(matrix)
+    assert np.allclose(factor @ factor.T, matrix, atol=1e-6)
+    assert np.allclose(factor, np.tril(factor))
+
+
+def test_cholesky_factor_repairs_inconsistent_pairs() -> None:
+    matrix = np.eye(3)
+    matrix[0, 1] = matrix[1, 0] = matrix[1, 2] = matrix[2, 1] = 0.9
+    matrix[0, 2] = matrix[2, 0] = -0.9  # not positive semi-definite
+    repaired = cholesky_factor(matrix) @ cholesky_factor(matrix).T
+    assert np.allclose(np.diag(repaired), 1.0)
+    assert np.all(np.linalg.eigvalsh(repaired) > -1e-9)
+
+
+def generated(spark, rows: int, devices: int, partitions: int | None = None):
+    spec, schedule = build_generator(
+        spark, GeneratorSpec(make_stats(), devices, 11, START, 64), rows, partitions
+    )
+    return spec.build().select(*GENERATED_COLUMNS), schedule
+
+
+def test_generator_rows_depend_only_on_id(spark) -> None:
+    one, _ = generated(spark, 2_000, 7, partitions=1)
+    three, _ = generated(spark, 2_000, 7, partitions=3)
+    assertDataFrameEqual(one, three)
+
+
+def test_generator_timeline_is_10_hz_per_device(spark) -> None:
+    rows, _ = generated(spark, 30, 3)
+    first = rows.where(F.col("device_index") == 1).orderBy("seq").collect()
+    assert [r.seq for r in first] == list(range(10))
+    assert {r.device_id for r in first} == {"watch-00001"}
+    steps = {(b.event_time - a.event_time).total_seconds() for a, b in zip(first, first[1:], strict=False)}
+    assert steps == {0.1}
+
+
+@pytest.fixture(scope="module")
+def full_cycle(spark):
+    """Three devices, each covering one whole schedule cycle (about 196k rows): class time is exact."""
+    devices = 3
+    _, schedule = generated(spark, 1, devices)
+    rows, _ = generated(spark, devices * schedule.cycle_ticks, devices)
+    return rows.cache()
+
+
+def class_moments(rows, column: str) -> dict[str, tuple[float, float]]:
+    found = rows.groupBy("true_activity").agg(F.avg(column).alias("m"), F.stddev_samp(column).alias("s"))
+    return {r.true_activity: (r.m, r.s) for r in found.collect()}
+
+
+@pytest.mark.slow
+def test_generated_label_shares_match(full_cycle) -> None:
+    counts = {r.true_activity: r["count"] for r in full_cycle.groupBy("true_activity").count().collect()}
+    total = sum(counts.values())
+    assert {name: count / total for name, count in counts.items()} == pytest.approx(SHARES, abs=0.001)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("column", [*MOTION_FIELDS, "speed", "course"])
+def test_generated_means_and_sds_match(full_cycle, column: str) -> None:
+    stats = make_stats()
+    for name, (mean, sd) in class_moments(full_cycle, column).items():
+        expected = stats.classes[name].numeric[column]
+        assert abs(mean - expected.mean) <= MEAN_TOLERANCE_SDS * expected.sd, (name, column)
+        assert sd == pytest.approx(expected.sd, rel=SD_RELATIVE_TOLERANCE), (name, column)
+
+
+@pytest.mark.slow
+def test_generated_motion_correlations_match(full_cycle) -> None:
+    stats = make_stats()
+    pairs = [
+        ("yaw", "pitch"),
+        ("pitch", "roll"),
+        ("user_acceleration_x", "user_acceleration_z"),
+        ("yaw", "roll"),
+    ]
+    aggregates = [F.corr(a, b).alias(f"{a}|{b}") for a, b in pairs]
+    for row in full_cycle.groupBy("true_activity").agg(*aggregates).collect():
+        expected = stats.classes[row.true_activity].correlation
+        for a, b in pairs:
+            want = expected[MOTION_FIELDS.index(a)][MOTION_FIELDS.index(b)]
+            assert row[f"{a}|{b}"] == pytest.approx(want, abs=CORRELATION_TOLERANCE), (
+                row.true_activity,
+                a,
+                b,
+            )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("column", "shares"), [("location_type", LOCATIONS), ("battery_state", BATTERY)])
+def test_generated_category_shares_match(full_cycle, column: str, shares: dict) -> None:
+    counts = full_cycle.groupBy("true_activity", column).count().collect()
+    totals: dict[str, int] = {}
+    for row in counts:
+        totals[row.true_activity] = totals.get(row.true_activity, 0) + row["count"]
+    found = {(r.true_activity, r[column]): r["count"] / totals[r.true_activity] for r in counts}
+    expected = {(name, value): share for name, values in shares.items() for value, share in values.items()}
+    assert found == pytest.approx(expected, abs=SHARE_TOLERANCE)
+
+
+@pytest.mark.slow
+def test_generated_location_fields_missing_together(full_cycle) -> None:
+    missing = [F.col(name).isNull() for name in LOCATION_FIELDS]
+    row = full_cycle.agg(
+        F.sum(F.col("location_type").isNull().cast("int")).alias("type"),
+        *(F.sum(m.cast("int")).alias(f"m{i}") for i, m in enumerate(missing)),
+    ).collect()[0]
+    assert {row[f"m{i}"] for i in range(len(LOCATION_FIELDS))} == {row.type}
+
+
+@pytest.mark.slow
+def test_generated_values_stay_in_observed_range(full_cycle) -> None:
+    stats = make_stats()
+    bounds = (
+        full_cycle.groupBy("true_activity").agg(F.min("yaw").alias("lo"), F.max("yaw").alias("hi")).collect()
+    )
+    for row in bounds:
+        expected = stats.classes[row.true_activity].numeric["yaw"]
+        assert expected.min <= row.lo <= row.hi <= expected.max
