@@ -44,6 +44,6 @@ def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 
 
 # Real local services (Kafka, PostgreSQL); imported last because they build settings with make_settings above.
-from fixtures_services import *  # noqa: E402, F403
 from fixtures_aws import *  # noqa: E402, F403
 from fixtures_models import *  # noqa: E402, F403
+from fixtures_services import *  # noqa: E402, F403

@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import make_settings
 
+from conftest import make_settings
 from watchlake.cli import main
 from watchlake.lake import Lake
 
@@ -23,7 +23,9 @@ def test_sample_ingest_clean_finds_exactly_the_planted_rejects(
     monkeypatch.setenv("WATCHLAKE_RUNTIME_DIR", settings.runtime_dir)
     monkeypatch.setenv("WATCHLAKE_LAKE__ROOT", settings.lake.root)
     sample = tmp_path / "sample"
-    assert main(["sample", "--participants", "3", "--hours", "0.1", "--groups", "2", "--out", str(sample)]) == 0
+    assert (
+        main(["sample", "--participants", "3", "--hours", "0.1", "--groups", "2", "--out", str(sample)]) == 0
+    )
     assert main(["ingest", "--source", str(sample)]) == 0
 
     result = job.run(settings, spark)

@@ -9,8 +9,21 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from watchlake.clean.transforms import FIELD_PATTERN, HEADER_LINE, PARTICIPANT_PATTERN, STRING_FIELDS, TYPES_LINE
-from watchlake.schemas import BATTERY_STATES, CASAS_FIELDS, FLOAT_FIELDS, MOTION_FIELDS, READINGS, REJECT_REASONS
+from watchlake.clean.transforms import (
+    FIELD_PATTERN,
+    HEADER_LINE,
+    PARTICIPANT_PATTERN,
+    STRING_FIELDS,
+    TYPES_LINE,
+)
+from watchlake.schemas import (
+    BATTERY_STATES,
+    CASAS_FIELDS,
+    FLOAT_FIELDS,
+    MOTION_FIELDS,
+    READINGS,
+    REJECT_REASONS,
+)
 
 STAMP_REGEX = r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{1,6}"
 
@@ -82,7 +95,9 @@ def clean(con: Any, files: list[str], readings_dir: Path, rejected_dir: Path) ->
         "COPY (SELECT participant, source_file, value AS line, reason FROM parsed WHERE reason IS NOT NULL) "
         f"TO {_quote(str(rejected_dir))} (FORMAT parquet, PARTITION_BY (reason), OVERWRITE true)"
     )
-    counts = dict(con.execute("SELECT coalesce(reason, 'kept'), count(*) FROM parsed GROUP BY ALL").fetchall())
+    counts = dict(
+        con.execute("SELECT coalesce(reason, 'kept'), count(*) FROM parsed GROUP BY ALL").fetchall()
+    )
     con.execute("DROP TABLE parsed")
     return {
         "rows_kept": int(counts.get("kept", 0)),

@@ -23,6 +23,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(REPO))
 
 from bench.clean import duckdb_clean  # noqa: E402
+
 from watchlake.settings import Settings, load_settings  # noqa: E402
 
 log = logging.getLogger("bench.clean")
@@ -37,7 +38,12 @@ def bench_settings(workdir: Path) -> Settings:
         "local",
         runtime_dir=str(workdir / "runtime"),
         lake={"root": str(workdir / "lake")},
-        spark={"master": f"local[{CORES}]", "shuffle_partitions": CORES, "ui_enabled": False, "driver_memory": "4g"},
+        spark={
+            "master": f"local[{CORES}]",
+            "shuffle_partitions": CORES,
+            "ui_enabled": False,
+            "driver_memory": "4g",
+        },
         catalog={"kind": "none"},
     )
 
@@ -88,7 +94,9 @@ def run_spark(settings: Settings, repeat: int) -> dict[str, Any]:
             load, cpu = os.getloadavg()[0], _jvm_cpu_seconds(spark)
             result = job.run(settings, spark)
             cpu = round(_jvm_cpu_seconds(spark) - cpu, 1)
-            runs.append({"seconds": result.seconds, "cpu_seconds": cpu, "load_before": load, "result": result})
+            runs.append(
+                {"seconds": result.seconds, "cpu_seconds": cpu, "load_before": load, "result": result}
+            )
     finally:
         spark.stop()
     best = min(runs, key=lambda run: run["seconds"])
@@ -118,7 +126,9 @@ def run_duckdb(settings: Settings, workdir: Path, repeat: int) -> dict[str, Any]
         con.execute(f"SET threads = {CORES}")
         load, cpu = os.getloadavg()[0], _own_cpu_seconds()
         started = time.perf_counter()
-        counts = duckdb_clean.clean(con, files, workdir / "duckdb" / "readings", workdir / "duckdb" / "rejected")
+        counts = duckdb_clean.clean(
+            con, files, workdir / "duckdb" / "readings", workdir / "duckdb" / "rejected"
+        )
         seconds, cpu = round(time.perf_counter() - started, 3), round(_own_cpu_seconds() - cpu, 1)
         runs.append({"seconds": seconds, "cpu_seconds": cpu, "load_before": load, **counts})
         con.close()
@@ -132,7 +142,9 @@ def run_duckdb(settings: Settings, workdir: Path, repeat: int) -> dict[str, Any]
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--gb", type=float, default=1.0, help="CSV to generate, in GB (default 1.0)")
     parser.add_argument("--repeat", type=int, default=1, help="runs per engine, the best counts (default 1)")
     parser.add_argument("--workdir", type=Path, default=REPO / ".runtime" / "bench" / "clean")

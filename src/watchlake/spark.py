@@ -26,9 +26,7 @@ def connector_jars(settings: Settings, folders: tuple[str, ...]) -> list[str]:
         path = settings.jvm.lib_path / folder
         found = sorted(str(jar) for jar in path.glob("*.jar"))
         if not found:
-            raise ConfigError(
-                f"jvm.lib_dir: no jars in {path}; run scripts/fetch-jars.sh to fetch them"
-            )
+            raise ConfigError(f"jvm.lib_dir: no jars in {path}; run scripts/fetch-jars.sh to fetch them")
         jars.extend(found)
     return jars
 
@@ -51,6 +49,10 @@ def session_conf(settings: Settings, jars: list[str]) -> dict[str, str]:
             "org.apache.spark.sql.kafka010.KafkaSourceProvider"
         ),
     }
+    # Wide generated code (105 window features, dbldatagen's per-class expressions, the clean job's casts) makes
+    # methods over the JVM's 8 KB JIT limit, which then run interpreted: let the JIT compile them anyway.
+    java_options = ["-XX:-DontCompileHugeMethods"]
+    conf["spark.executor.extraJavaOptions"] = java_options[0]
     if settings.env == "local":
         # Keep the driver on loopback: no other address is ever used here.
         conf["spark.driver.host"] = "127.0.0.1"
@@ -60,7 +62,7 @@ def session_conf(settings: Settings, jars: list[str]) -> dict[str, str]:
         conf["spark.hadoop.javax.jdo.option.ConnectionURL"] = (
             f"jdbc:derby:;databaseName={metastore};create=true"
         )
-        conf["spark.driver.extraJavaOptions"] = f"-Dderby.system.home={metastore.parent}"
+        java_options.append(f"-Dderby.system.home={metastore.parent}")
     elif settings.catalog.kind == "glue":
         conf["spark.hadoop.hive.metastore.client.factory.class"] = (
             "com.amazonaws.glue.catalog.metastore.AWSGlueDataCatalogHiveClientFactory"
@@ -72,6 +74,7 @@ def session_conf(settings: Settings, jars: list[str]) -> dict[str, str]:
         conf["spark.hadoop.fs.s3a.connection.ssl.enabled"] = str(
             settings.aws.endpoint_url.startswith("https")
         ).lower()
+    conf["spark.driver.extraJavaOptions"] = " ".join(java_options)
     if jars:
         conf["spark.jars"] = ",".join(jars)
     conf.update(settings.spark.conf)

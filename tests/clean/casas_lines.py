@@ -21,7 +21,9 @@ def line(
     return ",".join((stamp, motion, location, battery, label))
 
 
-def write_casas(path: Path, lines: list[str], newline: str = "\r\n", header: tuple[str, ...] = HEADER_ROWS) -> Path:
+def write_casas(
+    path: Path, lines: list[str], newline: str = "\r\n", header: tuple[str, ...] = HEADER_ROWS
+) -> Path:
     """Write a CASAS file: the header rows then ``lines``, each ended by ``newline``; returns ``path``."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes("".join(row + newline for row in (*header, *lines)).encode("utf-8"))

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 from casas_lines import HEADER_ROWS, line, write_casas
-from conftest import make_settings
 from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
 
+from conftest import make_settings
 from watchlake.clean import job
 from watchlake.errors import DataQualityError, FormatError, IngestError
 from watchlake.lake import Lake
@@ -33,7 +33,11 @@ P1 = [  # CRLF
     line(stamp="2019-06-01 10:00:00.1234567"),
     line() + ",extra",
 ]
-P2 = [line(stamp="2019-06-03 00:00:00.5", label="Relax"), line(stamp="2019-06-03 00:00:00.6"), line(battery="charging")]
+P2 = [
+    line(stamp="2019-06-03 00:00:00.5", label="Relax"),
+    line(stamp="2019-06-03 00:00:00.6"),
+    line(battery="charging"),
+]
 P4 = [line(stamp="2019-06-04 12:00:00.1"), line(stamp="2019-06-04 12:00:00.2")]
 TRUNCATED = line(stamp="2019-06-04 12:00:00.3")[:60]  # the last line, cut mid-row, no line end
 EXPECTED_REASONS = {
@@ -121,7 +125,13 @@ def test_run_parses_quoted_labels_exponents_fractions_and_line_ends(spark, clean
     )
     assertDataFrameEqual(picked.select(*expected.columns), expected)
     fractions = readings.where("participant = 'p1' and date = '2019-06-01'").select("stamp")
-    assert sorted(row[0].microsecond for row in fractions.collect()) == [100000, 123456, 200000, 400000, 400000]
+    assert sorted(row[0].microsecond for row in fractions.collect()) == [
+        100000,
+        123456,
+        200000,
+        400000,
+        400000,
+    ]
 
 
 def test_run_rejects_a_truncated_last_line_whole(spark, cleaned) -> None:
@@ -153,7 +163,9 @@ def test_run_refuses_a_file_with_wrong_header_rows(spark, settings, header, mess
     staging = Path(Lake.from_settings(settings).staging)
     write_casas(staging / "g" / "sw1.p1.csv", [line()])
     write_casas(staging / "g" / "sw1.p9.csv", [line()] if len(header) > 1 else [], header=header)
-    with pytest.raises(FormatError, match=r"sw1\.p9\.csv: " + message.replace("(", r"\(").replace(")", r"\)")):
+    with pytest.raises(
+        FormatError, match=r"sw1\.p9\.csv: " + message.replace("(", r"\(").replace(")", r"\)")
+    ):
         job.run(settings, spark)
     assert not Path(Lake.from_settings(settings).readings).exists()
 
@@ -165,7 +177,9 @@ def test_run_without_staged_files_says_to_ingest_first(spark, settings) -> None:
 
 def test_run_with_catalog_none_writes_without_registering(spark, tmp_path: Path) -> None:
     settings = make_settings(tmp_path, catalog={"kind": "none", "database": "clean_none_db"})
-    write_casas(Path(Lake.from_settings(settings).staging) / "g" / "sw1.p5.csv", [line(), line(battery="full")])
+    write_casas(
+        Path(Lake.from_settings(settings).staging) / "g" / "sw1.p5.csv", [line(), line(battery="full")]
+    )
     result = job.run(settings, spark)
     assert (result.rows_kept, result.rows_rejected) == (2, 0)
     assert not spark.catalog.databaseExists("clean_none_db")

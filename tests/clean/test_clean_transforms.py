@@ -33,7 +33,8 @@ def test_select_data_lines_drops_exactly_the_header_rows(spark) -> None:
 def test_with_fields_splits_at_every_comma_keeping_empty_fields(spark) -> None:
     fields = transforms.with_fields(_lines(spark, "a,,b,", ""))
     expected = spark.createDataFrame(
-        [(FILE, "a,,b,", ["a", "", "b", ""]), (FILE, "", [""])], "source_file string, value string, fields array<string>"
+        [(FILE, "a,,b,", ["a", "", "b", ""]), (FILE, "", [""])],
+        "source_file string, value string, fields array<string>",
     )
     assertDataFrameEqual(fields, expected)
 
@@ -89,7 +90,8 @@ def test_with_typed_fields_unquotes_string_fields_and_empties_to_null(spark) -> 
     value = line(location=",,,,,,,", battery="", label='"Eat, ""fast"" food"')
     typed = transforms.with_typed_fields(transforms.with_fields(_lines(spark, value)))
     expected = spark.createDataFrame(
-        [(None, None, 'Eat, "fast" food')], "location_type string, battery_state string, user_activity_label string"
+        [(None, None, 'Eat, "fast" food')],
+        "location_type string, battery_state string, user_activity_label string",
     )
     assertDataFrameEqual(typed.select("location_type", "battery_state", "user_activity_label"), expected)
 
@@ -138,7 +140,9 @@ def test_split_readings_types_kept_rows_and_keeps_rejected_lines_whole(spark) ->
         dt.date(2019, 6, 1),
     )  # fmt: skip
     assertDataFrameEqual(readings, spark.createDataFrame([row], READINGS))
-    expected_rejected = spark.createDataFrame([("p12", FILE, line(battery="charging"), "charging")], REJECTED_READINGS)
+    expected_rejected = spark.createDataFrame(
+        [("p12", FILE, line(battery="charging"), "charging")], REJECTED_READINGS
+    )
     assertDataFrameEqual(rejected, expected_rejected)
     assert [field.name for field in readings.schema] == READINGS.fieldNames()
     assert [field.dataType for field in readings.schema] == [field.dataType for field in READINGS]

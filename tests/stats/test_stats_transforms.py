@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 from pyspark.sql import functions as F
+from pyspark.sql.types import StringType, StructField, StructType
 from pyspark.testing import assertDataFrameEqual
 
 from watchlake.labels.mapping import load_mapping
@@ -23,7 +24,8 @@ from watchlake.stats.transforms import (
 )
 
 T0 = datetime(2026, 1, 1, 8, 0, 0)
-CLASSED = READINGS.add("activity_class", "string")
+# A new StructType: StructType.add would change the shared READINGS in place.
+CLASSED = StructType([*READINGS.fields, StructField("activity_class", StringType(), True)])
 # (seconds after T0, yaw, location_type, battery_state, class): class A for 3 rows, B for 2, a 20 s gap, A again.
 ROWS = [
     (0.0, 1.0, "house", "unplugged", "A"),

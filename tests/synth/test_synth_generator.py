@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 from pyspark.sql import functions as F
@@ -76,7 +78,7 @@ def test_generator_timeline_is_10_hz_per_device(spark) -> None:
     first = rows.where(F.col("device_index") == 1).orderBy("seq").collect()
     assert [r.seq for r in first] == list(range(10))
     assert {r.device_id for r in first} == {"watch-00001"}
-    steps = {(b.event_time - a.event_time).total_seconds() for a, b in zip(first, first[1:], strict=False)}
+    steps = {(b.event_time - a.event_time).total_seconds() for a, b in itertools.pairwise(first)}
     assert steps == {0.1}
 
 

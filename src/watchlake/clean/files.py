@@ -50,7 +50,9 @@ def list_staged_files(spark: SparkSession, staging: str) -> list[StagedFile]:
             raise FormatError(f"{path}: the file name must be sw1.p<number>.csv (the participant id)")
         participant = found.group(1)
         if participant in files:
-            raise FormatError(f"participant {participant} is staged twice: {files[participant].path} and {path}")
+            raise FormatError(
+                f"participant {participant} is staged twice: {files[participant].path} and {path}"
+            )
         files[participant] = StagedFile(path, participant, _file_size(spark, path))
     return sorted(files.values(), key=lambda staged: staged.path)
 
@@ -96,4 +98,6 @@ def head_rows(spark: SparkSession, path: str, count: int = 2) -> list[str]:
 def _file_size(spark: SparkSession, path: str) -> int:
     jvm: Any = spark._jvm
     hadoop_path = jvm.org.apache.hadoop.fs.Path(path)
-    return int(hadoop_path.getFileSystem(spark._jsc.hadoopConfiguration()).getFileStatus(hadoop_path).getLen())
+    return int(
+        hadoop_path.getFileSystem(spark._jsc.hadoopConfiguration()).getFileStatus(hadoop_path).getLen()
+    )

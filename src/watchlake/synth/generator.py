@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import dbldatagen as dg
-import numpy as np
 from pyspark.sql import SparkSession
 from pyspark.sql.types import (
     DataType,
@@ -62,71 +61,65 @@ def _add(
 
 
 def _add_timeline(spec: dg.DataGenerator, gen: GeneratorSpec, schedule: Schedule) -> None:
+    """Device, sequence number, event time and the activity from the device's place in the schedule."""
     cycle, devices, count = schedule.cycle_ticks, gen.devices, len(schedule.ends)
     micros = round(TICK_SECONDS * 1e6)
-    _add(spec, "device_index", LongType(), f"id % {devices}", ["id"], omit=False)
-    _add(spec, "seq", LongType(), f"id div {devices}", ["id"], omit=False)
-    _add(
-        spec,
-        "device_id",
-        StringType(),
-        "concat('watch-', lpad(cast(device_index AS STRING), 5, '0'))",
-        ["device_index"],
-        omit=False,
-    )
-    _add(
-        spec,
-        "event_time",
-        TimestampType(),
-        f"timestamp_micros({gen.start_micros} + seq * {micros})",
-        ["seq"],
-        omit=False,
-    )
-    _add(
-        spec,
-        "tick",
-        LongType(),
-        f"pmod(seq + (device_index * {cycle}) div {devices}, {cycle})",
-        ["seq", "device_index"],
-    )
+    place = f"(seq + (device_index * {cycle}) div {devices})"  # devices start evenly spread over the cycle
     # One lookup per row in the cycle's per-second segment table (a nested IF would not fit a JIT-able method).
     steps = ", ".join(str(i) for i in schedule.segment_of_step())
-    _add(
-        spec,
-        "segment",
-        IntegerType(),
-        f"element_at(array({steps}), CAST(tick div {TICKS_PER_STEP} AS INT) + 1)",
-        ["tick"],
-    )
     classes = ", ".join(str(c) for c in schedule.segment_class)
     ends = ", ".join(str(e) for e in schedule.ends)
-    _add(spec, "class_index", IntegerType(), f"element_at(array({classes}), segment + 1)", ["segment"])
     names = ", ".join(ex.text(name) for name in schedule.classes)
-    _add(
-        spec,
-        "true_activity",
-        StringType(),
-        f"element_at(array({names}), class_index + 1)",
-        ["class_index"],
-        omit=False,
-    )
-    _add(
-        spec,
-        "ticks_left",
-        LongType(),
-        f"element_at(array({ends}), segment + 1) - tick - 1",
-        ["segment", "tick"],
-        omit=False,
-    )
-    cycles = f"(seq + (device_index * {cycle}) div {devices}) div {cycle}"
-    _add(
-        spec,
-        "segment_id",
-        LongType(),
-        f"{cycles} * {count} + segment",
-        ["seq", "device_index", "segment"],
-        omit=False,
-    )
+    columns: list[tuple[str, DataType, str, list[str], bool]] = [
+        ("device_index", LongType(), f"id % {devices}", ["id"], False),
+        ("seq", LongType(), f"id div {devices}", ["id"], False),
+        (
+            "device_id",
+            StringType(),
+            "concat('watch-', lpad(cast(device_index AS STRING), 5, '0'))",
+            ["device_index"],
+            False,
+        ),
+        (
+            "event_time",
+            TimestampType(),
+            f"timestamp_micros({gen.start_micros} + seq * {micros})",
+            ["seq"],
+            False,
+        ),
+        ("tick", LongType(), f"pmod({place}, {cycle})", ["seq", "device_index"], True),
+        (
+            "segment",
+            IntegerType(),
+            f"element_at(array({steps}), CAST(tick div {TICKS_PER_STEP} AS INT) + 1)",
+            ["tick"],
+            True,
+        ),
+        ("class_index", IntegerType(), f"element_at(array({classes}), segment + 1)", ["segment"], True),
+        (
+            "true_activity",
+            StringType(),
+            f"element_at(array({names}), class_index + 1)",
+            ["class_index"],
+            False,
+        ),
+        (
+            "ticks_left",
+            LongType(),
+            f"element_at(array({ends}), segment + 1) - tick - 1",
+            ["segment", "tick"],
+            False,
+        ),
+        (
+            "segment_id",
+            LongType(),
+            f"{place} div {cycle} * {count} + segment",
+            ["seq", "device_index", "segment"],
+            False,
+        ),
+    ]
+    for name, kind, expr, base, omit in columns:
+        _add(spec, name, kind, expr, base, omit)
 
 
 def _add_randomness(spec: dg.DataGenerator, seed: int) -> None:

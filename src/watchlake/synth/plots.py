@@ -9,11 +9,11 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
-from watchlake.schemas import MOTION_FIELDS  # noqa: E402
-from watchlake.synth.fidelity import NUMERIC, Samples  # noqa: E402
+from watchlake.schemas import MOTION_FIELDS
+from watchlake.synth.fidelity import NUMERIC, Samples
 
 
 def error_heatmaps(report: Mapping[str, Any], path: Path) -> None:
