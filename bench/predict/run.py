@@ -114,7 +114,7 @@ def measure(spark: SparkSession, base: dict[str, Any], args: argparse.Namespace)
     result: dict[str, Any] = {}
     champion = register_champion(spark, settings, args.trees, args.depth)
     drain_topic = "bench-drain"
-    if not (args.skip_profile and args.skip_drain):
+    if not (args.skip_profile and args.skip_drain) or args.drain_matrix:
         result["preload"] = phases.preload(settings, drain_topic, args.drain_messages, args.devices)
         log.info("pre-loaded: %s", result["preload"])
     if not args.skip_profile:
@@ -140,6 +140,8 @@ def measure(spark: SparkSession, base: dict[str, Any], args: argparse.Namespace)
             run = phases.drain(spark, once_settings, "warehouse", timeout=args.drain_timeout, parse="once")
             result["drain"]["warehouse_parse_once"] = run
             log.info("drain warehouse (parse once): %s", run["predictions_query"])
+    if args.drain_matrix:
+        result["drain_matrix"] = drain_matrix(spark, base, args, drain_topic)
     result["paced"] = []
     for rate in args.rates:
         for sink in args.sinks:
@@ -155,12 +157,30 @@ def measure(spark: SparkSession, base: dict[str, Any], args: argparse.Namespace)
     return result
 
 
+def drain_matrix(
+    spark: SparkSession, base: dict[str, Any], args: argparse.Namespace, topic: str
+) -> list[dict[str, Any]]:
+    """Warehouse drains of the same topic in one run: parse (original, once) x constraint propagation (on, off)."""
+    runs = []
+    for parse in ("original", "once"):
+        for propagation in ("true", "false"):
+            spark.conf.set("spark.sql.constraintPropagation.enabled", propagation)
+            name = f"matrix-{parse}-cp-{propagation}"
+            settings = phases.phase_settings(base, name, topic, max_offsets_per_trigger=args.drain_batch_rows)
+            run = phases.drain(spark, settings, "warehouse", args.drain_timeout, parse)
+            run["constraint_propagation"] = propagation
+            runs.append(run)
+            log.info("%s: %s", name, run["predictions_query"])
+    spark.conf.unset("spark.sql.constraintPropagation.enabled")
+    return runs
+
+
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
-        "--rates", type=lambda s: [int(r) for r in s.split(",")], default=[2000, 10000, 30000, 100000]
+        "--rates", type=lambda s: [int(r) for r in s.split(",") if r], default=[2000, 10000, 30000, 100000]
     )
     parser.add_argument("--sinks", type=lambda s: s.split(","), default=["warehouse", "noop"])
     parser.add_argument("--paced-seconds", type=float, default=20.0)
@@ -198,6 +218,11 @@ def parse_args() -> argparse.Namespace:
         default=[],
         metavar="KEY=VALUE",
         help="extra Spark configuration, e.g. spark.sql.constraintPropagation.enabled=false (repeatable)",
+    )
+    parser.add_argument(
+        "--drain-matrix",
+        action="store_true",
+        help="also drain (warehouse sink) with parse original/once x spark.sql.constraintPropagation on/off",
     )
     parser.add_argument("--skip-profile", action="store_true")
     parser.add_argument("--skip-drain", action="store_true")
@@ -258,6 +283,13 @@ def summary(result: dict[str, Any]) -> str:
         query = run["predictions_query"]
         lines.append(f"  drain  {sink:<9} sustained {query['events_per_second']:>8,} events/s "
                      f"({query['batches']} batches of ~{query.get('mean_batch_rows', 0):,})")  # fmt: skip
+    for run in result.get("drain_matrix", []):
+        query = run["predictions_query"]
+        lines.append(
+            f"  drain  warehouse parse {run['parse']:<8} constraintPropagation {run['constraint_propagation']:<5} "
+            f"sustained {query['events_per_second']:>7,} events/s, planning "
+            f"{query['mean_duration_ms']['queryPlanning']} ms/batch"
+        )
     for run in result.get("paced", []):
         query, latency = run["predictions_query"], run["latency"]
         arrival = latency.get("committed_minus_last_arrival_ms", {})

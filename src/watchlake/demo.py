@@ -19,6 +19,8 @@ from watchlake.settings import Settings
 
 log = logging.getLogger(__name__)
 
+DEMO_WATCHES = 20
+
 _DESCRIPTION = """\
 Run the pipeline end to end on the local target with the embedded defaults: generate a CASAS-format sample
 (sample.*), stage it (ingest), clean it with Spark, compute per-activity statistics, train and register the
@@ -158,8 +160,12 @@ def _stream_chain(settings: Settings, spark: Any, steps: list[_Step], seconds: f
     from watchlake.stats.job import load_activity_stats
     from watchlake.synth import job as synth
 
-    # Faster than real time: each watch sends 10 Hz of event time at 200x speed, so windows close in seconds.
-    rate = settings.generate.devices * 10 * 200
+    # A small fleet, faster than real time: each watch sends its 10 Hz readings at 20x speed, so windows close
+    # within seconds and the predictor has a few hundred windows to score.
+    settings = settings.model_copy(
+        update={"generate": settings.generate.model_copy(update={"devices": DEMO_WATCHES})}
+    )
+    rate = DEMO_WATCHES * 10 * 20
     with _services(settings):
         stats = load_activity_stats(spark, settings)
         _timed(

@@ -128,6 +128,29 @@ def test_predict_writes_one_row_per_closed_window(spark, predict_settings, champ
     assert result.predictions == len(expected)
 
 
+def test_predict_queues_low_confidence_windows_with_features_and_signal(
+    spark, predict_settings, champion
+) -> None:
+    produce(predict_settings, [*minute_of_readings(0), *flush(2)])
+    result = run(predict_settings, spark, available_now=True, timeout_seconds=240)
+    queued = warehouse_rows(
+        predict_settings,
+        "SELECT device_id, confidence_measure, confidence_value, features, signal FROM {schema}.annotation_queue",
+    )
+    # The threshold (margin < 0.99) queues every window with a margin below 0.99 and nothing else.
+    margins = dict(warehouse_rows(predict_settings, "SELECT device_id, margin FROM {schema}.predictions"))
+    assert sorted(row[0] for row in queued) == sorted(d for d, margin in margins.items() if margin < 0.99)
+    assert result.queued == len(queued) > 0
+    device, measure, value, features, signal = queued[0]
+    assert (measure, value) == ("margin", pytest.approx(margins[device]))
+    assert json.loads(features)["user_acceleration_x_mean"] == pytest.approx(DEVICES[device])
+    points = json.loads(signal)
+    assert len(points) == 600
+    assert [point["t"] for point in points] == [round(0.1 * tick, 1) for tick in range(600)]
+    expected_magnitude = (DEVICES[device] ** 2 + 0.5**2 + 0.5**2) ** 0.5
+    assert points[0]["a"] == pytest.approx(expected_magnitude, abs=1e-4)
+
+
 MALFORMED: list[tuple[str, bytes | None]] = [
     ("bad", b"{this is not json"),
     ("bad", json.dumps({**reading("watch-x", 1, START, 0.1), "yaw": "north"}).encode()),

@@ -18,7 +18,7 @@ from pyspark.sql.streaming import StreamingQuery
 from watchlake.features.transforms import to_windows
 from watchlake.lake import Lake
 from watchlake.predict.messages import ARRIVED_AT, split_messages
-from watchlake.predict.rows import LAST_ARRIVAL
+from watchlake.predict.rows import LAST_ARRIVAL, SIGNAL, signal_aggregate
 from watchlake.predict.sinks import DeadLetterSink, PredictionSink
 from watchlake.scoring import ChampionModel, load_champion
 from watchlake.settings import Settings
@@ -78,6 +78,9 @@ def start(
     finally:
         connection.close()
     champion = champion or load_champion(settings, spark)
+    # The windows plan (~90 aggregates) makes Catalyst's constraint propagation cost seconds of driver time per
+    # micro-batch (bench/predict: 4.9k -> 12.6k events/s with the single parse above).
+    spark.conf.set("spark.sql.constraintPropagation.enabled", "false")
     readings, dead_letters = split_messages(read_topic(spark, settings), predict.max_message_bytes)
     windows = to_windows(
         readings.withWatermark("event_time", f"{predict.watermark_seconds} seconds"),
@@ -85,7 +88,7 @@ def start(
         step_seconds=settings.features.step_seconds,
         key_col="device_id",
         time_col="event_time",
-        extra_aggregates={LAST_ARRIVAL: F.max(ARRIVED_AT)},
+        extra_aggregates={LAST_ARRIVAL: F.max(ARRIVED_AT), SIGNAL: signal_aggregate("event_time")},
     )
     prediction_sink = PredictionSink(lambda: connect(settings), schema, predict.query_name, champion, predict)
     dead_name = f"{predict.query_name}-dead-letters"

@@ -5,10 +5,40 @@ from __future__ import annotations
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from watchlake.features.transforms import FEATURE_COLUMNS, WINDOW_END, WINDOW_START
+from watchlake.features.transforms import FEATURE_COLUMNS, MAGNITUDES, WINDOW_END, WINDOW_START
 from watchlake.warehouse.tables import ANNOTATION_QUEUE, DEAD_LETTERS, PREDICTIONS
 
 LAST_ARRIVAL = "last_arrived_at"
+SIGNAL = "signal"
+
+
+def _magnitude(axes: tuple[str, str, str]) -> Column:
+    return F.sqrt(sum((F.col(axis) * F.col(axis) for axis in axes), F.lit(0.0)))
+
+
+def signal_aggregate(time_col: str) -> Column:
+    """Aggregate of a window's raw signal for an annotator: (time, |acceleration|, |rotation rate|) per reading."""
+    return F.collect_list(
+        F.struct(
+            F.col(time_col).alias("t"),
+            _magnitude(MAGNITUDES["acceleration_magnitude"]).alias("a"),
+            _magnitude(MAGNITUDES["rotation_magnitude"]).alias("r"),
+        )
+    )
+
+
+def _signal_json() -> Column:
+    """The window's signal as JSON ``[{"t": seconds into the window, "a": g, "r": rad/s}, ...]`` in time order."""
+    start = F.unix_micros(F.col(WINDOW_START))
+    points = F.transform(
+        F.array_sort(F.col(SIGNAL)),
+        lambda point: F.struct(
+            F.round((F.unix_micros(point["t"]) - start) / 1e6, 1).alias("t"),
+            F.round(point["a"], 4).alias("a"),
+            F.round(point["r"], 4).alias("r"),
+        ),
+    )
+    return F.to_json(points)
 
 
 def _millis_between(later: Column, earlier: Column) -> Column:
@@ -50,7 +80,7 @@ def select_low_confidence(scored: DataFrame, measure: str, threshold: float) -> 
 
 
 def to_annotation_rows(scored: DataFrame, measure: str, queued_at: Column) -> DataFrame:
-    """ANNOTATION_QUEUE columns: what an annotator needs to judge a window (its features and signal summary)."""
+    """ANNOTATION_QUEUE columns: what an annotator needs to judge a window: its features and raw signal."""
     features = F.to_json(F.struct(*[F.col(name) for name in FEATURE_COLUMNS]))
     return scored.select(
         "device_id",
@@ -61,6 +91,7 @@ def to_annotation_rows(scored: DataFrame, measure: str, queued_at: Column) -> Da
         F.lit(measure).alias("confidence_measure"),
         confidence_value(measure).alias("confidence_value"),
         features.alias("features"),
+        _signal_json().alias("signal"),
         F.col("model_version").cast("string").alias("model_version"),
         queued_at.alias("queued_at"),
     ).select(*ANNOTATION_QUEUE.column_names)

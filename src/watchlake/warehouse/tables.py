@@ -59,6 +59,7 @@ ANNOTATION_QUEUE = Table(
         ("confidence_measure", "VARCHAR(32) NOT NULL"),
         ("confidence_value", "DOUBLE PRECISION NOT NULL"),
         ("features", "VARCHAR(65535) NOT NULL"),  # JSON object: feature name -> value
+        ("signal", "VARCHAR(65535) NOT NULL"),  # JSON list of {t: s into window, a: |acc| g, r: |rot| rad/s}
         ("model_version", "VARCHAR(64) NOT NULL"),
         ("queued_at", "TIMESTAMP NOT NULL"),
     ),
