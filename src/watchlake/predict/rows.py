@@ -45,14 +45,21 @@ def _millis_between(later: Column, earlier: Column) -> Column:
     return (F.unix_micros(later) - F.unix_micros(earlier)) / 1000.0
 
 
+def _window_prediction() -> list[Column]:
+    """The columns every warehouse row about a scored window starts with: which window, what was predicted."""
+    return [
+        F.col("device_id"),
+        F.col(WINDOW_START),
+        F.col(WINDOW_END),
+        F.col("predicted_activity").alias("predicted_class"),
+        F.to_json("class_probabilities").alias("probabilities"),
+    ]
+
+
 def to_prediction_rows(scored: DataFrame, query_name: str, batch_id: int, predicted_at: Column) -> DataFrame:
     """PREDICTIONS columns from ``score()`` output that also has ``device_id`` and ``last_arrived_at``."""
     return scored.select(
-        "device_id",
-        F.col(WINDOW_START).alias("window_start"),
-        F.col(WINDOW_END).alias("window_end"),
-        F.col("predicted_activity").alias("predicted_class"),
-        F.to_json("class_probabilities").alias("probabilities"),
+        *_window_prediction(),
         "confidence",
         "margin",
         "entropy",
@@ -83,11 +90,7 @@ def to_annotation_rows(scored: DataFrame, measure: str, queued_at: Column) -> Da
     """ANNOTATION_QUEUE columns: what an annotator needs to judge a window: its features and raw signal."""
     features = F.to_json(F.struct(*[F.col(name) for name in FEATURE_COLUMNS]))
     return scored.select(
-        "device_id",
-        F.col(WINDOW_START).alias("window_start"),
-        F.col(WINDOW_END).alias("window_end"),
-        F.col("predicted_activity").alias("predicted_class"),
-        F.to_json("class_probabilities").alias("probabilities"),
+        *_window_prediction(),
         F.lit(measure).alias("confidence_measure"),
         confidence_value(measure).alias("confidence_value"),
         features.alias("features"),
