@@ -104,17 +104,30 @@ def _reap(pid: int) -> None:
 def is_alive(pid: int, token: str = "") -> bool:
     """True when ``pid`` runs (not a zombie) and, if ``token`` is given, its command line contains it."""
     _reap(pid)
+    # A process shows an empty command line for a moment while it execs or exits: look again until it has one,
+    # has become a zombie or is gone; an empty line that stays is an exiting process, still ours.
+    for _ in range(25):
+        snapshot = _proc_snapshot(pid)
+        if snapshot is None:
+            return False
+        state, cmdline = snapshot
+        if state in ("Z", "X"):
+            return False
+        if cmdline:
+            return token in cmdline
+        time.sleep(0.02)
+    return True
+
+
+def _proc_snapshot(pid: int) -> tuple[str, str] | None:
+    """(state letter, command line) of ``pid`` from /proc, or None when it is gone."""
     proc = Path(f"/proc/{pid}")
     try:
         stat = (proc / "stat").read_text()
-        cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
     except OSError:
-        return False
-    state = stat.rsplit(")", 1)[-1].split()[0]
-    if state in ("Z", "X"):
-        return False
-    # An exiting process shows an empty command line for a moment: still alive, and not someone else's.
-    return not cmdline or token in cmdline
+        return None
+    return stat.rsplit(")", 1)[-1].split()[0], cmdline
 
 
 # Services this process started, so their exit codes can be reported (and they are reaped).
