@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import parse_once
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
@@ -96,15 +95,11 @@ SINKS = {"warehouse": TimedWarehouseSink, "noop": NoopScoredSink}
 
 
 @contextmanager
-def sink_swapped(kind: str, parse: str = "original") -> Iterator[None]:
-    """Make ``watchlake.predict.job.start`` build its prediction query on the bench sink ``kind``, and parse
-    with the job's own ``split_messages`` (``original``) or the proposed one of ``parse_once.py`` (``once``)."""
-    original_sink, original_split = predict_job.PredictionSink, predict_job.split_messages
+def sink_swapped(kind: str) -> Iterator[None]:
+    """Make ``watchlake.predict.job.start`` build its prediction query on the bench sink ``kind``."""
+    original = predict_job.PredictionSink
     predict_job.PredictionSink = SINKS[kind]  # type: ignore[misc]
-    if parse == "once":
-        predict_job.split_messages = parse_once.split_messages
     try:
         yield
     finally:
-        predict_job.PredictionSink = original_sink  # type: ignore[misc]
-        predict_job.split_messages = original_split
+        predict_job.PredictionSink = original  # type: ignore[misc]

@@ -176,11 +176,9 @@ def _stop(running: Any, wait_seconds: float = 30.0) -> dict[str, Any]:
     return {}
 
 
-def drain(
-    spark: SparkSession, settings: Settings, sink: str, timeout: float, parse: str = "original"
-) -> dict[str, Any]:
+def drain(spark: SparkSession, settings: Settings, sink: str, timeout: float) -> dict[str, Any]:
     """Run the predictor with availableNow over the pre-loaded topic until it is drained."""
-    with sink_swapped(sink, parse):
+    with sink_swapped(sink):
         running = start(settings, spark, available_now=True)
     started = time.time()
     try:
@@ -191,7 +189,6 @@ def drain(
         _stop(running)
     result = {
         "sink": sink,
-        "parse": parse,
         "timed_out": timed_out,
         "wall_seconds": round(time.time() - started, 1),
         # The first batch pays for code generation and state store set-up: sustained starts at the second one.
@@ -223,12 +220,11 @@ def paced(
     rate: int,
     seconds: float,
     warmup: float,
-    parse: str = "original",
 ) -> dict[str, Any]:
     """Produce ``rate`` msgs/s for ``seconds`` while the predictor runs; measure after ``warmup`` seconds."""
     topic = settings.kafka.topic
     kafka.ensure_topic(settings, topic)
-    with sink_swapped(sink, parse):
+    with sink_swapped(sink):
         running = start(settings, spark)
     try:
         began = time.time()
@@ -244,7 +240,6 @@ def paced(
     produced["predictor_lag_at_producer_end"] = produced["messages"] - done
     result: dict[str, Any] = {
         "sink": sink,
-        "parse": parse,
         "target_events_per_second": rate,
         "producer": produced,
         "predictions_query": progress_summary(running.predictions, steady_from),

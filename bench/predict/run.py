@@ -33,7 +33,7 @@ from watchlake.scoring import ChampionModel, load_champion
 from watchlake.services import kafka, postgres
 from watchlake.services.process import free_port
 from watchlake.settings import Settings, TrainSettings, load_settings
-from watchlake.spark import build_session, session_conf
+from watchlake.spark import build_session
 from watchlake.train.pipeline import fit_pipeline
 
 log = logging.getLogger("bench.predict")
@@ -45,9 +45,6 @@ def base_values(root: Path, args: argparse.Namespace) -> dict[str, Any]:
     values = _base_values(root, args)
     # Keep every batch's progress (the default keeps 100).
     conf = {"spark.sql.streaming.numRecentProgressUpdates": "100000"}
-    if not args.no_huge_methods:
-        java = session_conf(load_settings("local", **values), []).get("spark.driver.extraJavaOptions", "")
-        conf["spark.driver.extraJavaOptions"] = f"{java} -XX:-DontCompileHugeMethods".strip()
     conf |= dict(item.split("=", 1) for item in args.conf)
     values["spark"]["conf"] = conf
     return values
@@ -114,7 +111,7 @@ def measure(spark: SparkSession, base: dict[str, Any], args: argparse.Namespace)
     result: dict[str, Any] = {}
     champion = register_champion(spark, settings, args.trees, args.depth)
     drain_topic = "bench-drain"
-    if not (args.skip_profile and args.skip_drain) or args.drain_matrix:
+    if not args.skip_drain:
         result["preload"] = phases.preload(settings, drain_topic, args.drain_messages, args.devices)
         log.info("pre-loaded: %s", result["preload"])
     if not args.skip_profile:
@@ -131,17 +128,8 @@ def measure(spark: SparkSession, base: dict[str, Any], args: argparse.Namespace)
             drain_settings = phases.phase_settings(
                 base, f"drain-{sink}", drain_topic, max_offsets_per_trigger=args.drain_batch_rows
             )
-            result["drain"][sink] = phases.drain(spark, drain_settings, sink, args.drain_timeout, args.parse)
+            result["drain"][sink] = phases.drain(spark, drain_settings, sink, args.drain_timeout)
             log.info("drain %s: %s", sink, result["drain"][sink]["predictions_query"])
-        if not args.skip_parse_once_drain and args.parse != "once":
-            once_settings = phases.phase_settings(
-                base, "drain-warehouse-once", drain_topic, max_offsets_per_trigger=args.drain_batch_rows
-            )
-            run = phases.drain(spark, once_settings, "warehouse", timeout=args.drain_timeout, parse="once")
-            result["drain"]["warehouse_parse_once"] = run
-            log.info("drain warehouse (parse once): %s", run["predictions_query"])
-    if args.drain_matrix:
-        result["drain_matrix"] = drain_matrix(spark, base, args, drain_topic)
     result["paced"] = []
     for rate in args.rates:
         for sink in args.sinks:
@@ -149,30 +137,10 @@ def measure(spark: SparkSession, base: dict[str, Any], args: argparse.Namespace)
             paced_settings = phases.phase_settings(
                 base, name, name, max_offsets_per_trigger=args.max_batch_rows
             )
-            run = phases.paced(
-                spark, paced_settings, sink, rate, args.paced_seconds, args.warmup_seconds, args.parse
-            )
+            run = phases.paced(spark, paced_settings, sink, rate, args.paced_seconds, args.warmup_seconds)
             result["paced"].append(run)
             log.info("%s: %s | latency %s", name, run["predictions_query"], run["latency"])
     return result
-
-
-def drain_matrix(
-    spark: SparkSession, base: dict[str, Any], args: argparse.Namespace, topic: str
-) -> list[dict[str, Any]]:
-    """Warehouse drains of the same topic in one run: parse (original, once) x constraint propagation (on, off)."""
-    runs = []
-    for parse in ("original", "once"):
-        for propagation in ("true", "false"):
-            spark.conf.set("spark.sql.constraintPropagation.enabled", propagation)
-            name = f"matrix-{parse}-cp-{propagation}"
-            settings = phases.phase_settings(base, name, topic, max_offsets_per_trigger=args.drain_batch_rows)
-            run = phases.drain(spark, settings, "warehouse", args.drain_timeout, parse)
-            run["constraint_propagation"] = propagation
-            runs.append(run)
-            log.info("%s: %s", name, run["predictions_query"])
-    spark.conf.unset("spark.sql.constraintPropagation.enabled")
-    return runs
 
 
 def parse_args() -> argparse.Namespace:
@@ -204,12 +172,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--trees", type=int, default=60)
     parser.add_argument("--depth", type=int, default=10)
     parser.add_argument(
-        "--parse",
-        choices=("original", "once"),
-        default="original",
-        help="split_messages of the drain and paced runs: the job's own, or the proposed one of parse_once.py",
-    )
-    parser.add_argument(
         "--out", type=Path, default=RESULTS, help="results JSON (default bench/results/predict.json)"
     )
     parser.add_argument(
@@ -217,26 +179,11 @@ def parse_args() -> argparse.Namespace:
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="extra Spark configuration, e.g. spark.sql.constraintPropagation.enabled=false (repeatable)",
-    )
-    parser.add_argument(
-        "--drain-matrix",
-        action="store_true",
-        help="also drain (warehouse sink) with parse original/once x spark.sql.constraintPropagation on/off",
+        help="extra Spark configuration, e.g. spark.sql.shuffle.partitions=4 (repeatable; the predictor's "
+        "start() sets spark.sql.constraintPropagation.enabled=false itself, after these)",
     )
     parser.add_argument("--skip-profile", action="store_true")
     parser.add_argument("--skip-drain", action="store_true")
-    parser.add_argument(
-        "--skip-parse-once-drain",
-        action="store_true",
-        help="skip the extra warehouse drain with the proposed parse-once split_messages (parse_once.py)",
-    )
-    parser.add_argument(
-        "--no-huge-methods",
-        action="store_true",
-        help="leave the JVM's -XX:+DontCompileHugeMethods default (the bench turns it off by default so the JIT "
-        "compiles Spark's long generated aggregation methods)",
-    )
     return parser.parse_args()
 
 
@@ -283,13 +230,6 @@ def summary(result: dict[str, Any]) -> str:
         query = run["predictions_query"]
         lines.append(f"  drain  {sink:<9} sustained {query['events_per_second']:>8,} events/s "
                      f"({query['batches']} batches of ~{query.get('mean_batch_rows', 0):,})")  # fmt: skip
-    for run in result.get("drain_matrix", []):
-        query = run["predictions_query"]
-        lines.append(
-            f"  drain  warehouse parse {run['parse']:<8} constraintPropagation {run['constraint_propagation']:<5} "
-            f"sustained {query['events_per_second']:>7,} events/s, planning "
-            f"{query['mean_duration_ms']['queryPlanning']} ms/batch"
-        )
     for run in result.get("paced", []):
         query, latency = run["predictions_query"], run["latency"]
         arrival = latency.get("committed_minus_last_arrival_ms", {})

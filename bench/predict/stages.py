@@ -12,18 +12,22 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import parse_once
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from watchlake.features import transforms as features
 from watchlake.predict.messages import ARRIVED_AT, split_messages
-from watchlake.predict.rows import LAST_ARRIVAL, to_prediction_rows
+from watchlake.predict.rows import LAST_ARRIVAL, SIGNAL, signal_aggregate, to_prediction_rows
 from watchlake.scoring import ChampionModel, score
 from watchlake.settings import Settings
 from watchlake.warehouse.batches import ensure_tables, write_batch
 from watchlake.warehouse.connection import connect
 from watchlake.warehouse.tables import PREDICTIONS
+
+
+def _extra_aggregates() -> dict[str, Column]:
+    """The predictor's extra window aggregates (as in ``watchlake.predict.job.start``)."""
+    return {LAST_ARRIVAL: F.max(ARRIVED_AT), SIGNAL: signal_aggregate("event_time")}
 
 
 def _windows(readings: DataFrame, settings: Settings) -> DataFrame:
@@ -33,7 +37,7 @@ def _windows(readings: DataFrame, settings: Settings) -> DataFrame:
         step_seconds=settings.features.step_seconds,
         key_col="device_id",
         time_col="event_time",
-        extra_aggregates={LAST_ARRIVAL: F.max(ARRIVED_AT)},
+        extra_aggregates=_extra_aggregates(),
     )
 
 
@@ -46,9 +50,8 @@ def _windows_without_percentiles(readings: DataFrame, settings: Settings) -> Dat
         if "percentile_approx" not in str(aggregate)
     ]
     window = F.window("event_time", f"{round(settings.features.window_seconds * 1000)} milliseconds")
-    return readings.groupBy("device_id", window).agg(
-        *aggregates, *features._context_aggregates(), F.max(ARRIVED_AT).alias(LAST_ARRIVAL)
-    )
+    extra = [aggregate.alias(name) for name, aggregate in _extra_aggregates().items()]
+    return readings.groupBy("device_id", window).agg(*aggregates, *features._context_aggregates(), *extra)
 
 
 def _timed(action: Callable[[], Any]) -> tuple[float, Any]:
@@ -72,8 +75,7 @@ def profile(
         .option("startingOffsets", "earliest")
         .load()
     )
-    max_bytes = settings.predict.max_message_bytes
-    readings, dead_letters = split_messages(raw, max_bytes)
+    readings, dead_letters = split_messages(raw, settings.predict.max_message_bytes)
     windows = _windows(readings, settings)
     prediction_rows = to_prediction_rows(score(champion, windows), "profile", 0, F.current_timestamp())
     _noop(windows)()  # warm-up: code generation, JIT, Kafka consumer pool
@@ -81,7 +83,6 @@ def profile(
         "1_kafka_read": _noop(raw),
         "2_parse_valid_readings": _noop(readings),
         "2b_parse_dead_letters": _noop(dead_letters),
-        "2c_parse_valid_readings_parse_once": _noop(parse_once.split_messages(raw, max_bytes)[0]),
         "3_windows": _noop(windows),
         "3b_windows_without_percentile_approx": _noop(_windows_without_percentiles(readings, settings)),
         "4_windows_scored": _noop(score(champion, windows)),
