@@ -79,15 +79,10 @@ def write_batch(
     Rolls back and re-raises on any error, leaving the warehouse as it was.
     """
     try:
+        if is_committed(connection, schema, query_name, batch_id):
+            log.info("batch %s of %s already committed: replay skipped", batch_id, query_name)
+            return BatchWrite(query_name, batch_id, replayed=True, rows={})
         with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT 1 FROM {schema}.{BATCH_LEDGER.name} WHERE query_name = %s AND batch_id = %s",
-                (query_name, batch_id),
-            )
-            if cursor.fetchone() is not None:
-                connection.rollback()
-                log.info("batch %s of %s already committed: replay skipped", batch_id, query_name)
-                return BatchWrite(query_name, batch_id, replayed=True, rows={})
             merged = {
                 table.name: _merge_rows(cursor, schema, table, rows) if rows else 0
                 for table, rows in rows_by_table.items()
