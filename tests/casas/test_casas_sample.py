@@ -14,7 +14,7 @@ import pytest
 
 from watchlake.casas.activities import RAW_LABELS
 from watchlake.casas.format import HEADER, iter_rows, parse_stamp, reject_reason
-from watchlake.casas.sample import generate_sample, load_planted
+from watchlake.casas.sample import generate_sample, load_planted, read_members
 from watchlake.schemas import CASAS_FIELDS, REJECT_REASONS
 
 LOCATION = slice(10, 18)
@@ -25,16 +25,6 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("sample")
     generate_sample(out, participants=3, hours=0.05, groups=2, seed=7)
     return out
-
-
-def _members(sample: Path) -> dict[str, bytes]:
-    """Staging key -> raw bytes of every CSV in the sample's zips."""
-    planted = load_planted(sample)
-    texts = {}
-    for key, entry in planted["files"].items():
-        with zipfile.ZipFile(sample / entry["zip"]) as archive:
-            texts[key] = archive.read(entry["member"])
-    return texts
 
 
 def _rows(data: bytes) -> list[list[str]]:
@@ -52,7 +42,7 @@ def test_generate_sample_layout(sample: Path) -> None:
 
 
 def test_generate_sample_header_and_crlf(sample: Path) -> None:
-    for key, data in _members(sample).items():
+    for key, data in read_members(sample).items():
         text = data.decode("utf-8")
         assert text.startswith(HEADER)
         lines = text.split("\r\n")
@@ -64,7 +54,7 @@ def test_generate_sample_header_and_crlf(sample: Path) -> None:
 def test_generate_sample_planted_counts_match_files(sample: Path) -> None:
     planted = load_planted(sample)
     totals: collections.Counter[str] = collections.Counter()
-    for key, data in _members(sample).items():
+    for key, data in read_members(sample).items():
         rows = _rows(data)
         reasons = collections.Counter(reject_reason(fields) for fields in rows)
         entry = planted["files"][key]
@@ -77,7 +67,7 @@ def test_generate_sample_planted_counts_match_files(sample: Path) -> None:
 
 
 def test_generate_sample_stamps_on_grid_with_gaps(sample: Path) -> None:
-    for key, data in _members(sample).items():
+    for key, data in read_members(sample).items():
         texts = [
             fields[0]
             for fields in _rows(data)
@@ -93,7 +83,7 @@ def test_generate_sample_stamps_on_grid_with_gaps(sample: Path) -> None:
 
 
 def test_generate_sample_repeats_values_and_late_location(sample: Path) -> None:
-    for key, data in _members(sample).items():
+    for key, data in read_members(sample).items():
         rows = [fields for fields in _rows(data) if reject_reason(fields) is None]
         motion = [tuple(fields[1:10]) for fields in rows]
         assert sum(a == b for a, b in itertools.pairwise(motion)) > 5, key
@@ -106,7 +96,7 @@ def test_generate_sample_repeats_values_and_late_location(sample: Path) -> None:
 
 def test_generate_sample_floats_are_repr(sample: Path) -> None:
     exponent = 0
-    for data in _members(sample).values():
+    for data in read_members(sample).values():
         for fields in _rows(data):
             if reject_reason(fields) is None:
                 for text in fields[1:10]:
@@ -118,7 +108,7 @@ def test_generate_sample_floats_are_repr(sample: Path) -> None:
 def test_generate_sample_labels_isolated_and_mappable(sample: Path) -> None:
     planted = load_planted(sample)
     quoted = 0
-    for key, data in _members(sample).items():
+    for key, data in read_members(sample).items():
         text = data.decode("utf-8")
         quoted += text.count('"')
         rows = _rows(data)
@@ -134,7 +124,7 @@ def test_generate_sample_labels_isolated_and_mappable(sample: Path) -> None:
 
 
 def test_generate_sample_charging_stretches(sample: Path) -> None:
-    for data in _members(sample).values():
+    for data in read_members(sample).values():
         battery = [fields[18] for fields in _rows(data) if len(fields) == 20]
         counts = collections.Counter(battery)
         assert counts["unplugged"] > 5 * counts["charging"] > 0
@@ -185,7 +175,7 @@ def test_generate_sample_classes_learnable_across_participants(tmp_path: Path) -
     planted = load_planted(tmp_path)
     train: tuple[list[Any], list[str]] = ([], [])
     test: tuple[list[Any], list[str]] = ([], [])
-    for key, data in sorted(_members(tmp_path).items()):
+    for key, data in sorted(read_members(tmp_path).items()):
         features, classes = _window_features(_rows(data), planted["files"][key]["segments"])
         part = test if key.endswith(("p5.csv", "p6.csv")) else train
         part[0].extend(features)
@@ -199,7 +189,7 @@ def test_generate_sample_classes_learnable_across_participants(tmp_path: Path) -
 
 def test_planted_ground_truth_stamps(sample: Path) -> None:
     planted = load_planted(sample)
-    for key, data in _members(sample).items():
+    for key, data in read_members(sample).items():
         rows = _rows(data)
         for line, stamp, _raw, _cls in planted["files"][key]["labels"]:
             assert rows[line - 3][0] == stamp

@@ -5,14 +5,13 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-import zipfile
 from pathlib import Path
 
 import pytest
 
 from watchlake import cli
 from watchlake.casas.format import HEADER
-from watchlake.casas.sample import generate_sample, load_planted
+from watchlake.casas.sample import generate_sample, load_planted, read_members
 from watchlake.errors import FormatError, IngestError
 from watchlake.ingest.job import run
 from watchlake.lake import Lake
@@ -24,15 +23,6 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("ingest-sample")
     generate_sample(out, participants=3, hours=0.02, groups=2, seed=5)
     return out
-
-
-def _member_bytes(sample: Path) -> dict[str, bytes]:
-    planted = load_planted(sample)
-    result = {}
-    for key, entry in planted["files"].items():
-        with zipfile.ZipFile(sample / entry["zip"]) as archive:
-            result[key] = archive.read(entry["member"])
-    return result
 
 
 def _staged(settings: Settings) -> dict[str, bytes]:
@@ -48,7 +38,7 @@ def test_run_stages_folder_of_zips_and_second_run_copies_nothing(settings: Setti
     first = run(settings, str(sample))
     second = run(settings, str(sample))
 
-    expected = _member_bytes(sample)
+    expected = read_members(sample)
     assert _staged(settings) == expected
     assert (first.files, first.copied, first.skipped) == (3, 3, 0)
     assert (second.files, second.copied, second.skipped, second.bytes_copied) == (3, 0, 3, 0)
@@ -66,7 +56,7 @@ def test_run_stages_single_zip(settings: Settings, sample: Path) -> None:
 
 def test_run_recopies_only_changed_file(settings: Settings, sample: Path, tmp_path: Path) -> None:
     loose = tmp_path / "loose"
-    for key, data in _member_bytes(sample).items():
+    for key, data in read_members(sample).items():
         (loose / key).parent.mkdir(parents=True, exist_ok=True)
         (loose / key).write_bytes(data)
     run(settings, str(loose))

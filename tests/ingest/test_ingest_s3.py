@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import zipfile
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from watchlake.casas.sample import generate_sample, load_planted
+from watchlake.casas.sample import generate_sample, read_members
 from watchlake.ingest.job import run
 from watchlake.settings import Settings
 
@@ -38,11 +37,7 @@ def test_run_s3_multipart_and_second_run_copies_nothing(
     second = run(settings, str(sample))
     after = _objects(s3_client, bucket, "staging/")
 
-    planted = load_planted(sample)
-    expected = {}
-    for key, entry in planted["files"].items():
-        with zipfile.ZipFile(sample / entry["zip"]) as archive:
-            expected[f"staging/{key}"] = archive.read(entry["member"])
+    expected = {f"staging/{key}": data for key, data in read_members(sample).items()}
     assert sorted(before) == sorted(expected)
     for key, data in expected.items():
         body = s3_client.get_object(Bucket=bucket, Key=key)["Body"].read()

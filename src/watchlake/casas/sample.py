@@ -140,3 +140,12 @@ def _totals(files: Any) -> dict[str, Any]:
 def load_planted(out_dir: Path) -> dict[str, Any]:
     """The ``planted.json`` a generator run wrote into ``out_dir``."""
     return json.loads((out_dir / PLANTED_FILE).read_text(encoding="utf-8"))
+
+
+def read_members(out_dir: Path) -> dict[str, bytes]:
+    """Staging key (``<group>/sw1.pN.csv``) -> the bytes of that CSV in the zips a generator run wrote."""
+    members = {}
+    for key, entry in load_planted(out_dir)["files"].items():
+        with zipfile.ZipFile(out_dir / entry["zip"]) as archive:
+            members[key] = archive.read(entry["member"])
+    return members
