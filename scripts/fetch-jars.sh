@@ -3,8 +3,10 @@
 #   kafka-broker/  the local Apache Kafka broker (jvm/kafka-broker.pom.xml)
 #   spark-kafka/   Spark's Kafka source and sink, added to Spark sessions (jvm/spark-connectors.pom.xml)
 #   jdbc/          the PostgreSQL JDBC driver, added to Spark sessions (jvm/spark-connectors.pom.xml)
+#   functions/     watchlake's own Spark SQL functions (jvm/functions/src), compiled here against PySpark's jars
 # A folder is fetched again only when its pom changed: each holds a stamp with the pom's SHA-256, so a re-run
 # on a complete folder fetches nothing and works offline.
+# The functions jar is rebuilt only when its sources change (a stamp with their SHA-256, like the fetched folders).
 # Usage: scripts/fetch-jars.sh [LIB_DIR]   (default $WATCHLAKE_JVM__LIB_DIR, else jvm/lib)
 set -euo pipefail
 
@@ -37,3 +39,28 @@ fetch() {
 fetch kafka-broker.pom.xml kafka-broker
 fetch spark-connectors.pom.xml spark-kafka
 fetch spark-connectors.pom.xml jdbc
+
+# build_functions: compile jvm/functions/src with javac against the installed PySpark's jars (the same Spark and
+# jackson-core the sessions run), into functions/watchlake-functions.jar.
+build_functions() {
+  local sources="$repo/jvm/functions/src" folder="$lib_dir/functions" python hash jars build
+  python="${WATCHLAKE_PYTHON:-$repo/.venv/bin/python}"
+  command -v javac >/dev/null || { echo "fetch-jars: javac is missing; install a JDK (apt-get install -y openjdk-17-jdk-headless)" >&2; exit 1; }
+  [[ -x "$python" ]] || { echo "fetch-jars: no Python with PySpark at $python; run scripts/setup.sh" >&2; exit 1; }
+  hash="$(find "$sources" -name '*.java' -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)"
+  if [[ -f "$folder/.built" && "$(cat "$folder/.built")" == "$hash" && -f "$folder/watchlake-functions.jar" ]]; then
+    echo "fetch-jars: functions are up to date ($folder/watchlake-functions.jar)"
+    return
+  fi
+  jars="$("$python" -c 'import os, pyspark; print(os.path.join(os.path.dirname(pyspark.__file__), "jars"))')"
+  build="$(mktemp -d)"
+  trap 'rm -rf "$build"' RETURN
+  find "$sources" -name '*.java' -print0 | xargs -0 javac --release 17 -nowarn -cp "$jars/*" -d "$build"
+  rm -rf "$folder"
+  mkdir -p "$folder"
+  jar cf "$folder/watchlake-functions.jar" -C "$build" .
+  echo "$hash" >"$folder/.built"
+  echo "fetch-jars: built $folder/watchlake-functions.jar"
+}
+
+build_functions

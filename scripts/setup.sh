@@ -24,7 +24,7 @@ sys.exit(0 if (3, 11) <= sys.version_info[:2] < (3, 13) else 1)
 PY
 # System packages: Java for Spark and Kafka, PostgreSQL for the local warehouse, Maven for the jars.
 need_apt=()
-command -v java >/dev/null || need_apt+=(openjdk-17-jre-headless)
+command -v javac >/dev/null || need_apt+=(openjdk-17-jdk-headless)  # javac builds jvm/functions
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
 command -v mvn >/dev/null || need_apt+=(maven)
 if ((${#need_apt[@]})); then

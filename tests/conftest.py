@@ -19,6 +19,8 @@ def make_settings(base: Path, **overrides: Any) -> Settings:
         "runtime_dir": str(base / "runtime"),
         "lake": {"root": str(base / "lake")},
         "spark": {"master": "local[2]", "shuffle_partitions": 2, "ui_enabled": False, "driver_memory": "2g"},
+        # A test copies statistics into a warehouse only when it says so (never into one that happens to run).
+        "stats": {"warehouse_copy": "off"},
     }
     values.update(overrides)
     return load_settings("local", **values)

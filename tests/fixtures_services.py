@@ -156,10 +156,11 @@ def kafka_overrides(kafka_service: Settings, topic: str) -> dict[str, Any]:
 
 
 def warehouse_overrides(postgres_service: Settings, schema: str) -> dict[str, Any]:
-    """``make_settings`` overrides that point at the test cluster with ``schema`` as ``warehouse.schema_name``."""
+    """``make_settings`` overrides that point at the test cluster with ``schema`` as ``warehouse.schema_name``
+    (and let ``watchlake stats`` copy its statistics there)."""
     warehouse = postgres_service.warehouse.model_dump()
     warehouse["schema_name"] = schema
-    return {"warehouse": warehouse}
+    return {"warehouse": warehouse, "stats": {"warehouse_copy": "auto"}}
 
 
 @pytest.fixture

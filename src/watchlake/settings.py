@@ -155,6 +155,9 @@ class StatsSettings(_Section):
     quantile_accuracy: int = Field(default=10_000, ge=100)
     # A stamp step above this starts a new activity segment (CASAS restarts its 10 Hz grid after 10 s).
     max_gap_seconds: float = Field(default=10.0, gt=0)
+    # Copy of the statistics in the SQL warehouse (warehouse.*): auto = when it answers (a warning when not),
+    # required = the run fails when it does not answer, off = lake only.
+    warehouse_copy: Literal["auto", "required", "off"] = "auto"
 
 
 class GenerateSettings(_Section):

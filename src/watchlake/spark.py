@@ -14,7 +14,10 @@ from watchlake.settings import Settings
 log = logging.getLogger(__name__)
 
 # Folders under ``settings.jvm.lib_dir`` whose jars a session may add (filled by scripts/fetch-jars.sh).
-JAR_FOLDERS = ("spark-kafka", "jdbc")
+JAR_FOLDERS = ("spark-kafka", "jdbc", "functions")
+# watchlake's own Spark SQL functions (jvm/functions, registered in every session): name -> (Java class, type).
+PARSE_DOUBLE = "watchlake_parse_double"
+SQL_FUNCTIONS = {PARSE_DOUBLE: ("watchlake.functions.ParseDouble", "double")}
 
 
 def connector_jars(settings: Settings, folders: tuple[str, ...]) -> list[str]:
@@ -93,12 +96,15 @@ def build_session(settings: Settings, app_name: str, *, jars: tuple[str, ...] = 
     after the first start), so tests and long-lived processes build the session once.
     """
     builder = SparkSession.builder.appName(app_name).master(settings.spark.master)
-    for key, value in session_conf(settings, connector_jars(settings, jars)).items():
+    all_jars = connector_jars(settings, ("functions", *(folder for folder in jars if folder != "functions")))
+    for key, value in session_conf(settings, all_jars).items():
         builder = builder.config(key, value)
     if settings.catalog.kind in ("hive", "glue"):
         builder = builder.enableHiveSupport()
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel(settings.spark.log_level)
+    for name, (java_class, return_type) in SQL_FUNCTIONS.items():
+        spark.udf.registerJavaFunction(name, java_class, return_type)
     if settings.catalog.kind != "none":
         spark.sql(f"CREATE DATABASE IF NOT EXISTS {settings.catalog.database}")
     log.info("Spark %s session %r on %s", spark.version, app_name, settings.spark.master)

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import math
+import random
 
 import pytest
 from casas_lines import HEADER_ROWS, MOTION, line
+from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
 
 from watchlake.clean import transforms
 from watchlake.schemas import READINGS, REJECT_REASONS, REJECTED_READINGS
+from watchlake.spark import PARSE_DOUBLE
 
 FILE = "file:///lake/staging/group1/sw1.p12.csv"
 
@@ -170,3 +174,23 @@ def test_reject_reason_agrees_with_the_casas_format_reader(spark) -> None:
     ]
     python_reasons = [casas_format.reject_reason(next(csv.reader([value]))) for value in values]
     assert _reasons(spark, *values) == python_reasons
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["0.15615810401889552", "-2.8564538972370843", "1e-05", "-1.5E+10", "  3.25 ", "7", ".5", "5.", "0x1p3",
+     "1.0d", "inf", "-Infinity", "NaN", "nan", "+nan", "", " ", "abc", "1,5", "1.2.3", "--1", "1e", None],
+)  # fmt: skip
+def test_parse_double_function_agrees_with_try_cast(spark, text) -> None:
+    # watchlake_parse_double (jvm/functions) replaces try_cast(.. AS DOUBLE) in the clean job: same value or null.
+    frame = spark.createDataFrame([(text,)], "text string")
+    fast, cast = frame.select(F.call_function(PARSE_DOUBLE, "text"), F.col("text").try_cast("double")).first()
+    assert fast == cast or (math.isnan(fast) and math.isnan(cast))
+
+
+def test_parse_double_function_is_exact_on_repr_floats(spark) -> None:
+    rng = random.Random(7)
+    values = [rng.gauss(0, 1) * 10 ** rng.randint(-8, 8) for _ in range(20_000)]
+    frame = spark.createDataFrame([(repr(value),) for value in values], "text string")
+    parsed = [row[0] for row in frame.select(F.call_function(PARSE_DOUBLE, "text")).collect()]
+    assert parsed == values

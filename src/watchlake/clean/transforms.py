@@ -22,6 +22,7 @@ from watchlake.schemas import (
     READINGS,
     REJECTED_READINGS,
 )
+from watchlake.spark import PARSE_DOUBLE
 
 LINES_DDL = "source_file string, value string"
 HEADER_LINE = ",".join(CASAS_FIELDS)
@@ -68,9 +69,15 @@ def with_fields(lines: DataFrame) -> DataFrame:
 
 
 def with_participant(lines: DataFrame) -> DataFrame:
-    """Add ``participant`` (``p12`` for ``.../sw1.p12.csv``) from ``source_file``; null if the name does not fit."""
-    participant = F.regexp_extract(F.col("source_file"), PARTICIPANT_PATTERN, 1)
-    return lines.withColumn("participant", F.nullif(participant, F.lit("")))
+    """Add ``participant`` (``p12`` for ``.../sw1.p12.csv``) from ``source_file``; null if the name does not fit.
+
+    Prefix, suffix and two substring cuts instead of a regular expression per row: same answer for the names the
+    job reads (``files.list_staged_files`` admits only ``PARTICIPANT_PATTERN``), a fraction of the cost.
+    """
+    name = F.substring_index(F.col("source_file"), "/", -1)
+    participant = F.substring_index(F.substring_index(name, ".", 2), ".", -1)
+    fits = name.startswith("sw1.p") & name.endswith(".csv") & (F.length(participant) > 1)
+    return lines.withColumn("participant", F.when(fits, participant))
 
 
 def _field(name: str) -> Column:
@@ -83,9 +90,11 @@ def with_typed_fields(split_lines: DataFrame) -> DataFrame:
 
     Unparseable or empty values become null (``try_`` functions: the session runs in ANSI mode); empty strings
     become null; string fields lose their CSV quotes. The raw strings stay in ``fields`` for the reject rules.
+    Floats go through ``watchlake_parse_double`` (``spark.SQL_FUNCTIONS``): the value of ``try_cast(.. AS
+    DOUBLE)`` at a quarter of its cost, which matters for nine 17-digit floats a row.
     """
     typed = {"stamp": F.try_to_timestamp(_field("stamp"), F.lit(STAMP_PATTERN))}
-    typed |= {name: _field(name).try_cast("double") for name in FLOAT_FIELDS}
+    typed |= {name: F.call_function(PARSE_DOUBLE, _field(name)) for name in FLOAT_FIELDS}
     typed |= {name: F.nullif(_unquote(_field(name)), F.lit("")) for name in STRING_FIELDS}
     return split_lines.withColumns(typed)
 

@@ -17,8 +17,16 @@ def register(subparsers: Any) -> None:
             "the nine motion axes; shares of location_type, battery_state and the classes; raw label counts; "
             "the sampling interval and activity segment durations. Written as one tidy table (scope, "
             "activity_class, column, statistic, key, value) to <lake>/stats/activity_stats (Parquet, replaced "
-            "on every run) and registered as <database>.activity_stats."
+            "on every run) and registered as <database>.activity_stats. With a warehouse (warehouse.*) the "
+            "same rows replace those of its table <schema>.activity_stats in one transaction, with a row in "
+            "<schema>.activity_stats_runs (when, from how many readings): stats.warehouse_copy auto skips an "
+            "unreachable warehouse with a warning, required fails, off never copies."
         ),
+    )
+    parser.add_argument(
+        "--no-warehouse",
+        action="store_true",
+        help="keep the statistics in the lake only (as stats.warehouse_copy=off)",
     )
     parser.set_defaults(handler=_stats)
 
@@ -27,11 +35,24 @@ def _stats(args: argparse.Namespace) -> int:
     from watchlake.cli import settings_of
     from watchlake.spark import build_session
     from watchlake.stats.job import run
+    from watchlake.warehouse.tables import ACTIVITY_STATISTICS
 
     settings = settings_of(args)
+    if args.no_warehouse:
+        settings = settings.model_copy(
+            update={"stats": settings.stats.model_copy(update={"warehouse_copy": "off"})}
+        )
     result = run(settings, build_session(settings, "watchlake-stats"))
+    table = f" (table {result.table})" if result.table else ""
+    warehouse = settings.warehouse
+    copy = (
+        f"copied to {warehouse.host}:{warehouse.port}/{warehouse.database} "
+        f"{warehouse.schema_name}.{ACTIVITY_STATISTICS.name}"
+        if result.warehouse
+        else "not copied to the warehouse (see the log)"
+    )
     print(
         f"stats of {result.readings} readings: {result.statistics} statistics for {result.classes} classes "
-        f"at {result.path}" + (f" (table {result.table})" if result.table else "")
+        f"at {result.path}{table}; {copy}"
     )
     return 0

@@ -1,13 +1,18 @@
-"""``watchlake stats``: processed readings -> activity statistics (Parquet + catalog table) -> ``ActivityStats``."""
+"""``watchlake stats``: processed readings -> activity statistics (Parquet + catalog table, and a copy in the SQL
+warehouse) -> ``ActivityStats``, loaded back from the lake or the warehouse."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
 
+import psycopg2
 from pyspark.sql import DataFrame, SparkSession
 
-from watchlake.errors import DataQualityError
+from watchlake.errors import ConfigError, DataQualityError, ServiceError
 from watchlake.labels.mapping import load_mapping
 from watchlake.lake import Lake
 from watchlake.schemas import ACTIVITY_STATS, READINGS
@@ -15,8 +20,15 @@ from watchlake.settings import Settings
 from watchlake.stats.classes import with_activity_class
 from watchlake.stats.model import ActivityStats
 from watchlake.stats.transforms import to_activity_stats
+from watchlake.stats.warehouse import latest_run, read_statistics, replace_statistics
+from watchlake.warehouse.batches import ensure_tables
+from watchlake.warehouse.connection import connect
+from watchlake.warehouse.tables import ACTIVITY_STATISTICS
 
 log = logging.getLogger(__name__)
+
+StatsSource = Literal["lake", "warehouse"]
+STATS_SOURCES: tuple[StatsSource, ...] = ("lake", "warehouse")
 
 
 @dataclass(frozen=True)
@@ -50,13 +62,95 @@ def write_stats(spark: SparkSession, settings: Settings, stats: DataFrame) -> st
     return table
 
 
-def publish_to_warehouse(settings: Settings, stats: ActivityStats) -> bool:
-    """Copy the statistics into the SQL warehouse when one is configured; returns whether it did.
+def publish_to_warehouse(settings: Settings, rows: Sequence[Sequence[Any]], readings: int) -> bool:
+    """Replace the warehouse copy of the statistics by ``rows`` (``ACTIVITY_STATS`` order, computed from
+    ``readings`` readings) in one transaction; returns whether it did.
 
-    Boundary for the warehouse issue: the statistics stay in the lake until that loader exists.
+    False, with a log line saying why, when ``stats.warehouse_copy`` is off, ``warehouse.host`` is empty, or (with
+    ``auto``) the warehouse does not answer. ServiceError when it does not answer and the copy is ``required``,
+    or when it refuses the rows: then its previous statistics are unchanged.
     """
-    log.info("warehouse copy of activity statistics not implemented yet (%s)", settings.warehouse.kind)
-    return False
+    reason = _no_warehouse(settings)
+    if reason:
+        log.info("activity statistics not copied to the warehouse: %s", reason)
+        return False
+    try:
+        connection = connect(settings)
+    except ServiceError as error:
+        if settings.stats.warehouse_copy == "required":
+            raise
+        log.warning("activity statistics not copied to the warehouse (stats.warehouse_copy auto): %s", error)
+        return False
+    schema = settings.warehouse.schema_name
+    try:
+        ensure_tables(connection, schema)
+        run = replace_statistics(connection, schema, rows, readings, datetime.now(UTC).replace(tzinfo=None))
+    except psycopg2.Error as error:
+        raise ServiceError(
+            f"the warehouse refused the activity statistics ({str(error).strip()}); "
+            f"{_where(settings)} still holds the previous ones"
+        ) from error
+    finally:
+        connection.close()
+    log.info("warehouse: %d statistics of %d classes in %s", run.statistics, run.classes, _where(settings))
+    return True
+
+
+def _no_warehouse(settings: Settings) -> str | None:
+    """Why the statistics are not copied to the warehouse, or None when they are."""
+    if settings.stats.warehouse_copy == "off":
+        return "stats.warehouse_copy is off"
+    if not settings.warehouse.host:
+        return "no warehouse configured (warehouse.host is empty)"
+    return None
+
+
+def _where(settings: Settings) -> str:
+    warehouse = settings.warehouse
+    return (
+        f"{warehouse.kind} {warehouse.host}:{warehouse.port}/{warehouse.database} "
+        f"table {warehouse.schema_name}.{ACTIVITY_STATISTICS.name}"
+    )
+
+
+def load_warehouse_stats(settings: Settings) -> ActivityStats:
+    """The statistics last published by ``watchlake stats`` to the warehouse (``warehouse.*``).
+
+    ConfigError without a warehouse, ServiceError when it does not answer, DataQualityError when it holds none.
+    """
+    if not settings.warehouse.host:
+        raise ConfigError(
+            "no warehouse configured (warehouse.host is empty): load the statistics from the lake"
+        )
+    schema = settings.warehouse.schema_name
+    connection = connect(settings)
+    try:
+        rows = read_statistics(connection, schema)
+        run = latest_run(connection, schema)
+    finally:
+        connection.close()
+    if not rows:
+        raise DataQualityError(
+            f"no activity statistics in the warehouse ({_where(settings)}): run `watchlake stats` first, "
+            "with the warehouse running"
+        )
+    if run is not None:
+        log.info(
+            "activity statistics from the warehouse: published %s UTC from %d readings (%d rows)",
+            run.published_at.isoformat(timespec="seconds"),
+            run.readings,
+            len(rows),
+        )
+    return ActivityStats.from_rows(rows)
+
+
+def load_stats(spark: SparkSession, settings: Settings, source: StatsSource = "lake") -> ActivityStats:
+    """The statistics from ``source``: ``lake`` (Parquet, the default) or ``warehouse`` (SQL table)."""
+    if source == "warehouse":
+        return load_warehouse_stats(settings)
+    if source != "lake":
+        raise ConfigError(f"unknown statistics source {source!r}: choose one of {', '.join(STATS_SOURCES)}")
+    return load_activity_stats(spark, settings)
 
 
 def load_activity_stats(spark: SparkSession, settings: Settings) -> ActivityStats:
@@ -84,9 +178,10 @@ def run(settings: Settings, spark: SparkSession) -> StatsResult:
     stats = compute_stats(settings, readings).cache()
     rows = stats.count()
     table = write_stats(spark, settings, stats)
-    loaded = ActivityStats.from_rows(stats.collect())
+    collected = stats.collect()
     stats.unpersist()
-    published = publish_to_warehouse(settings, loaded)
+    loaded = ActivityStats.from_rows(collected)
+    published = publish_to_warehouse(settings, collected, count)
     log.info(
         "stats: %d readings -> %d statistics, %d classes at %s",
         count,

@@ -36,6 +36,7 @@ def register(subparsers: Any) -> None:
     generate.add_argument(
         "--check", action="store_true", help="also write the fidelity report (as `watchlake fidelity`)"
     )
+    _add_stats_from(generate)
     generate.set_defaults(handler=_generate)
     fidelity = subparsers.add_parser(
         "fidelity",
@@ -48,7 +49,20 @@ def register(subparsers: Any) -> None:
         ),
     )
     fidelity.add_argument("--rows", type=int, default=200_000, help="rows to generate (default 200000)")
+    _add_stats_from(fidelity)
     fidelity.set_defaults(handler=_fidelity)
+
+
+def _add_stats_from(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--stats-from",
+        choices=("lake", "warehouse"),
+        default="lake",
+        help=(
+            "where to read the statistics of `watchlake stats`: lake (Parquet, default) or warehouse "
+            "(the warehouse.* table <schema>.activity_stats, e.g. Redshift on AWS)"
+        ),
+    )
 
 
 def _override(settings: Any, args: argparse.Namespace) -> Any:
@@ -62,12 +76,12 @@ def _override(settings: Any, args: argparse.Namespace) -> Any:
 def _generate(args: argparse.Namespace) -> int:
     from watchlake.cli import settings_of
     from watchlake.spark import build_session
-    from watchlake.stats.job import load_activity_stats
+    from watchlake.stats.job import load_stats
     from watchlake.synth.job import run_batch, run_stream
 
     settings = _override(settings_of(args), args)
     spark = build_session(settings, "watchlake-generate", jars=("spark-kafka",) if args.kafka else ())
-    stats = load_activity_stats(spark, settings)
+    stats = load_stats(spark, settings, args.stats_from)
     if args.kafka:
         rate = args.rate or settings.generate.rows_per_second
         streamed = run_stream(spark, settings, stats, rate, args.seconds or settings.generate.stream_seconds)
@@ -88,11 +102,11 @@ def _generate(args: argparse.Namespace) -> int:
 def _fidelity(args: argparse.Namespace) -> int:
     from watchlake.cli import settings_of
     from watchlake.spark import build_session
-    from watchlake.stats.job import load_activity_stats
+    from watchlake.stats.job import load_stats
 
     settings = settings_of(args)
     spark = build_session(settings, "watchlake-fidelity")
-    _report(spark, settings, load_activity_stats(spark, settings), args.rows)
+    _report(spark, settings, load_stats(spark, settings, args.stats_from), args.rows)
     return 0
 
 

@@ -92,15 +92,55 @@ BATCH_LEDGER = Table(
     key=("query_name", "batch_id"),
 )
 
-ALL_TABLES = (PREDICTIONS, ANNOTATION_QUEUE, DEAD_LETTERS, BATCH_LEDGER)
+# The tidy ACTIVITY_STATS rows of `watchlake stats` (same columns), replaced as a whole on every run. No key:
+# activity_class and key are NULL in some rows, which a PRIMARY KEY column cannot be.
+ACTIVITY_STATISTICS = Table(
+    name="activity_stats",
+    columns=(
+        ("scope", "VARCHAR(16) NOT NULL"),
+        ("activity_class", "VARCHAR(256)"),
+        ("column", "VARCHAR(64) NOT NULL"),  # a reserved word: statements quote column names
+        ("statistic", "VARCHAR(64) NOT NULL"),
+        ("key", "VARCHAR(1024)"),
+        ("value", "DOUBLE PRECISION"),
+    ),
+    key=(),
+)
+
+# One row per publish of the activity statistics, committed with them: when, and from how many readings.
+STATISTICS_RUNS = Table(
+    name="activity_stats_runs",
+    columns=(
+        ("published_at", "TIMESTAMP NOT NULL"),
+        ("readings", "BIGINT NOT NULL"),
+        ("statistics", "INTEGER NOT NULL"),
+        ("classes", "INTEGER NOT NULL"),
+    ),
+    key=("published_at",),
+)
+
+ALL_TABLES = (
+    PREDICTIONS,
+    ANNOTATION_QUEUE,
+    DEAD_LETTERS,
+    BATCH_LEDGER,
+    ACTIVITY_STATISTICS,
+    STATISTICS_RUNS,
+)
+
+
+def quoted(names: tuple[str, ...]) -> str:
+    """Comma-separated double-quoted column names (some, like ``column``, are reserved words)."""
+    return ", ".join(f'"{name}"' for name in names)
 
 
 def create_table_sql(table: Table, schema: str) -> str:
-    columns = ",\n  ".join(f"{name} {sql_type}" for name, sql_type in table.columns)
-    return (
-        f"CREATE TABLE IF NOT EXISTS {schema}.{table.name} (\n  {columns},\n"
-        f"  PRIMARY KEY ({', '.join(table.key)})\n)"
-    )
+    """CREATE TABLE IF NOT EXISTS with quoted column names; a PRIMARY KEY only when the table has a key."""
+    parts = [f'"{name}" {sql_type}' for name, sql_type in table.columns]
+    if table.key:
+        parts.append(f"PRIMARY KEY ({quoted(table.key)})")
+    columns = ",\n  ".join(parts)
+    return f"CREATE TABLE IF NOT EXISTS {schema}.{table.name} (\n  {columns}\n)"
 
 
 def merge_sql(table: Table, schema: str, staging: str) -> str:
