@@ -25,3 +25,19 @@ def test_session_conf_glue_sets_client_factory(tmp_path) -> None:
 def test_spark_session_persists_a_catalog_table(spark) -> None:
     spark.range(3).write.mode("overwrite").saveAsTable("watchlake.smoke")
     assert spark.table("watchlake.smoke").count() == 3
+
+
+def test_session_conf_gives_driver_and_executors_the_jit_and_gc_options(tmp_path) -> None:
+    from conftest import make_settings
+
+    for collector, flag in (("parallel", "-XX:+UseParallelGC"), ("g1", "-XX:+UseG1GC")):
+        settings = make_settings(tmp_path, spark={"garbage_collector": collector})
+        conf = session_conf(settings, jars=[])
+        for key in ("spark.driver.extraJavaOptions", "spark.executor.extraJavaOptions"):
+            assert {"-XX:-DontCompileHugeMethods", flag} <= set(conf[key].split()), key
+
+
+def test_the_running_session_has_the_parse_double_function(spark) -> None:
+    from watchlake.spark import PARSE_DOUBLE
+
+    assert spark.sql(f"SELECT {PARSE_DOUBLE}('2.5e-3')").first()[0] == 0.0025

@@ -146,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--gb", type=float, default=1.0, help="CSV to generate, in GB (default 1.0)")
-    parser.add_argument("--repeat", type=int, default=1, help="runs per engine, the best counts (default 1)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per engine, the best counts (default 3)")
     parser.add_argument("--workdir", type=Path, default=REPO / ".runtime" / "bench" / "clean")
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "clean.json")
     args = parser.parse_args(argv)

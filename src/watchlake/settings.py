@@ -40,6 +40,9 @@ class SparkSettings(_Section):
     driver_memory: str = "4g"
     log_level: str = "WARN"
     ui_enabled: bool = True
+    # The JVMs' garbage collector: parallel gives the batch stages 7-8 % more throughput than G1 (bench/clean);
+    # its young-generation pauses (tens of ms at these heap sizes) are far below a streaming micro-batch.
+    garbage_collector: Literal["parallel", "g1"] = "parallel"
     # Extra Spark configuration, passed through unchanged (e.g. spark.executor.memory on EMR).
     conf: dict[str, str] = Field(default_factory=dict)
 

@@ -17,7 +17,12 @@ log = logging.getLogger(__name__)
 JAR_FOLDERS = ("spark-kafka", "jdbc", "functions")
 # watchlake's own Spark SQL functions (jvm/functions, registered in every session): name -> (Java class, type).
 PARSE_DOUBLE = "watchlake_parse_double"
-SQL_FUNCTIONS = {PARSE_DOUBLE: ("watchlake.functions.ParseDouble", "double")}
+PARSE_STAMP = "watchlake_parse_stamp"
+SQL_FUNCTIONS = {
+    PARSE_DOUBLE: ("watchlake.functions.ParseDouble", "double"),
+    PARSE_STAMP: ("watchlake.functions.ParseStamp", "bigint"),
+}
+GARBAGE_COLLECTORS = {"parallel": "-XX:+UseParallelGC", "g1": "-XX:+UseG1GC"}
 
 
 def connector_jars(settings: Settings, folders: tuple[str, ...]) -> list[str]:
@@ -54,8 +59,9 @@ def session_conf(settings: Settings, jars: list[str]) -> dict[str, str]:
     }
     # Wide generated code (105 window features, dbldatagen's per-class expressions, the clean job's casts) makes
     # methods over the JVM's 8 KB JIT limit, which then run interpreted: let the JIT compile them anyway.
-    java_options = ["-XX:-DontCompileHugeMethods"]
-    conf["spark.executor.extraJavaOptions"] = java_options[0]
+    jvm_options = ["-XX:-DontCompileHugeMethods", GARBAGE_COLLECTORS[settings.spark.garbage_collector]]
+    conf["spark.executor.extraJavaOptions"] = " ".join(jvm_options)
+    java_options = list(jvm_options)
     if settings.env == "local":
         # Keep the driver on loopback: no other address is ever used here.
         conf["spark.driver.host"] = "127.0.0.1"

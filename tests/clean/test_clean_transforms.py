@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import math
 import random
+import re
 
 import pytest
 from casas_lines import HEADER_ROWS, MOTION, line
@@ -14,13 +15,14 @@ from pyspark.testing import assertDataFrameEqual
 
 from watchlake.clean import transforms
 from watchlake.schemas import READINGS, REJECT_REASONS, REJECTED_READINGS
-from watchlake.spark import PARSE_DOUBLE
+from watchlake.spark import PARSE_DOUBLE, PARSE_STAMP
 
 FILE = "file:///lake/staging/group1/sw1.p12.csv"
 
 
 def _lines(spark, *values: str, source: str = FILE):
-    return spark.createDataFrame([(source, value) for value in values], transforms.LINES_DDL)
+    participant = re.search(transforms.PARTICIPANT_PATTERN, source).group(1)
+    return spark.createDataFrame([(source, participant, value) for value in values], transforms.LINES_DDL)
 
 
 def _reasons(spark, *values: str) -> list[str | None]:
@@ -37,8 +39,8 @@ def test_select_data_lines_drops_exactly_the_header_rows(spark) -> None:
 def test_with_fields_splits_at_every_comma_keeping_empty_fields(spark) -> None:
     fields = transforms.with_fields(_lines(spark, "a,,b,", ""))
     expected = spark.createDataFrame(
-        [(FILE, "a,,b,", ["a", "", "b", ""]), (FILE, "", [""])],
-        "source_file string, value string, fields array<string>",
+        [(FILE, "p12", "a,,b,", ["a", "", "b", ""]), (FILE, "p12", "", [""])],
+        f"{transforms.LINES_DDL}, fields array<string>",
     )
     assertDataFrameEqual(fields, expected)
 
@@ -47,14 +49,6 @@ def test_with_fields_keeps_a_quoted_comma_inside_its_field(spark) -> None:
     value = 'x,"Eat, Drink",,"say ""hi"""'
     fields = transforms.with_fields(_lines(spark, value)).select("fields").first()[0]
     assert fields == ["x", '"Eat, Drink"', "", '"say ""hi"""']
-
-
-def test_with_participant_takes_the_id_from_the_file_name(spark) -> None:
-    lines = _lines(spark, "x", source="s3://bucket/staging/group2/deep/sw1.p7.csv").union(
-        _lines(spark, "x", source="file:///x/other.csv")
-    )
-    participants = transforms.with_participant(lines).select("participant")
-    assertDataFrameEqual(participants, spark.createDataFrame([("p7",), (None,)], "participant string"))
 
 
 @pytest.mark.parametrize(
@@ -194,3 +188,30 @@ def test_parse_double_function_is_exact_on_repr_floats(spark) -> None:
     frame = spark.createDataFrame([(repr(value),) for value in values], "text string")
     parsed = [row[0] for row in frame.select(F.call_function(PARSE_DOUBLE, "text")).collect()]
     assert parsed == values
+
+
+def test_parse_stamp_function_agrees_with_the_formatter_on_random_stamps(spark) -> None:
+    # watchlake_parse_stamp (jvm/functions) replaces try_to_timestamp(s, STAMP_PATTERN) in the clean job.
+    rng = random.Random(3)
+    stamps = []
+    for _ in range(3000):
+        fields = [rng.randint(1, 9999), rng.randint(0, 13), rng.randint(0, 32), rng.randint(0, 24)]
+        fields += [rng.randint(0, 60), rng.randint(0, 60)]
+        digits = rng.randint(0, 7)
+        fraction = "." + "".join(rng.choice("0123456789") for _ in range(digits)) if digits else ""
+        stamps.append("{:04d}-{:02d}-{:02d} {:02d}:{:02d}:{:02d}".format(*fields) + fraction)
+    stamps += [
+        "2019-06-01 10:00:00.1Z",
+        "2019-06-01 10:00:00.+1",
+        "2019-06-01 10:00:00. 1",
+        "2020-02-29 00:00:00.5",
+    ]
+    frame = spark.createDataFrame([(stamp,) for stamp in stamps], "text string")
+    compared = frame.select(
+        "text",
+        F.timestamp_micros(F.call_function(PARSE_STAMP, "text")).alias("fast"),
+        F.try_to_timestamp("text", F.lit(transforms.STAMP_PATTERN)).alias("formatter"),
+    )
+    differing = compared.where(~F.col("fast").eqNullSafe(F.col("formatter"))).limit(5).collect()
+    assert differing == []
+    assert compared.where(F.col("fast").isNotNull()).count() > 300  # valid stamps were among them

@@ -1,7 +1,8 @@
 """Pure transforms of the clean stage: staged CASAS text lines in, typed readings and rejected lines out.
 
-Input is one row per text line, ``source_file string, value string`` (``LINES_DDL``), as ``spark.read.text`` gives
-it with the file path. Lines are split here rather than by Spark's CSV reader: a plain comma split for the common
+Input is one row per text line, ``source_file string, participant string, value string`` (``LINES_DDL``): the
+line as ``spark.read.text`` gives it, with its file's path and participant (from the file name, see
+``files.list_staged_files``). Lines are split here rather than by Spark's CSV reader: a plain comma split for the common
 line, a quote-aware split only for lines holding a double quote (a label with a comma). Every rule that rejects a
 line is in :func:`with_reject_reason`, in the order of ``schemas.REJECT_REASONS`` (the first that applies wins).
 Repeated identical rows are kept: CASAS writes them on purpose (an interval without input repeats the previous row
@@ -22,9 +23,9 @@ from watchlake.schemas import (
     READINGS,
     REJECTED_READINGS,
 )
-from watchlake.spark import PARSE_DOUBLE
+from watchlake.spark import PARSE_DOUBLE, PARSE_STAMP
 
-LINES_DDL = "source_file string, value string"
+LINES_DDL = "source_file string, participant string, value string"
 HEADER_LINE = ",".join(CASAS_FIELDS)
 TYPES_LINE = ",".join(CASAS_TYPES)
 # Parses 1-6 fractional digits (Spark accepts up to as many digits as there are S); nothing else.
@@ -68,18 +69,6 @@ def with_fields(lines: DataFrame) -> DataFrame:
     )
 
 
-def with_participant(lines: DataFrame) -> DataFrame:
-    """Add ``participant`` (``p12`` for ``.../sw1.p12.csv``) from ``source_file``; null if the name does not fit.
-
-    Prefix, suffix and two substring cuts instead of a regular expression per row: same answer for the names the
-    job reads (``files.list_staged_files`` admits only ``PARTICIPANT_PATTERN``), a fraction of the cost.
-    """
-    name = F.substring_index(F.col("source_file"), "/", -1)
-    participant = F.substring_index(F.substring_index(name, ".", 2), ".", -1)
-    fits = name.startswith("sw1.p") & name.endswith(".csv") & (F.length(participant) > 1)
-    return lines.withColumn("participant", F.when(fits, participant))
-
-
 def _field(name: str) -> Column:
     """The raw string of one CASAS field from ``fields``; null when the line has too few fields."""
     return F.try_element_at(F.col("fields"), F.lit(CASAS_FIELDS.index(name) + 1))
@@ -90,10 +79,12 @@ def with_typed_fields(split_lines: DataFrame) -> DataFrame:
 
     Unparseable or empty values become null (``try_`` functions: the session runs in ANSI mode); empty strings
     become null; string fields lose their CSV quotes. The raw strings stay in ``fields`` for the reject rules.
-    Floats go through ``watchlake_parse_double`` (``spark.SQL_FUNCTIONS``): the value of ``try_cast(.. AS
-    DOUBLE)`` at a quarter of its cost, which matters for nine 17-digit floats a row.
+    Stamps and floats go through watchlake's SQL functions (``spark.SQL_FUNCTIONS``, ``jvm/functions``):
+    ``watchlake_parse_stamp`` reads exactly ``STAMP_PATTERN`` (1-6 fractional digits) without a formatter per
+    row, ``watchlake_parse_double`` gives ``try_cast(.. AS DOUBLE)`` at a quarter of its cost (sixteen floats a
+    row, most with 17 digits).
     """
-    typed = {"stamp": F.try_to_timestamp(_field("stamp"), F.lit(STAMP_PATTERN))}
+    typed = {"stamp": F.timestamp_micros(F.call_function(PARSE_STAMP, _field("stamp")))}
     typed |= {name: F.call_function(PARSE_DOUBLE, _field(name)) for name in FLOAT_FIELDS}
     typed |= {name: F.nullif(_unquote(_field(name)), F.lit("")) for name in STRING_FIELDS}
     return split_lines.withColumns(typed)
@@ -106,8 +97,9 @@ def with_reject_reason(typed: DataFrame) -> DataFrame:
     string is not empty and does not cast to double (``1e-05``, ``nan`` and ``inf`` do cast); a battery state must be
     empty or one of ``schemas.BATTERY_STATES`` exactly.
     """
-    first_motion = CASAS_FIELDS.index(MOTION_FIELDS[0]) + 1
-    missing_motion = F.array_contains(F.slice("fields", first_motion, len(MOTION_FIELDS)), "")
+    missing_motion = F.lit(False)
+    for name in MOTION_FIELDS:  # one compare per field; a slice of ``fields`` would copy nine strings a row
+        missing_motion = missing_motion | (_field(name) == "")
     bad_number = F.lit(False)
     for name in FLOAT_FIELDS:
         # The null test first: it is false for almost every field, so the string compare rarely runs.
@@ -129,12 +121,7 @@ def to_parsed(lines: DataFrame) -> DataFrame:
 
     ``line`` is the raw line of a rejected row and null for a kept one, so a cached parse stays small.
     """
-    parsed = (
-        lines.transform(with_participant)
-        .transform(with_fields)
-        .transform(with_typed_fields)
-        .transform(with_reject_reason)
-    )
+    parsed = lines.transform(with_fields).transform(with_typed_fields).transform(with_reject_reason)
     line = F.when(F.col("reason").isNotNull(), F.col("value")).alias("line")
     return parsed.withColumn("date", F.to_date("stamp")).select(*READINGS.fieldNames(), "reason", line)
 
