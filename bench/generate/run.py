@@ -8,8 +8,8 @@ Usage: python bench/generate/run.py [--rates 100000,150000,200000,300000] [--sec
 Starts a private KRaft broker on free loopback ports (stopped at the end), runs Spark local[2], and writes
 bench/results/generate.json. Statistics: 12 made-up classes (or the lake's with --stats-from-lake).
 Streaming: for each target rate, a fresh query runs for --warmup-seconds (not counted: JIT, first batches) and then
---seconds; it keeps up when its micro-batches take no longer than the trigger interval. The highest rate kept up is
-`sustained_rows_per_second`.
+--seconds; it keeps up when it writes at least 95 % of the target rate. The highest rate kept up is
+`sustained_rows_per_second`; `peak_rows_per_second` is the most any run wrote (falling behind, with larger batches).
 """
 
 from __future__ import annotations
@@ -163,8 +163,8 @@ def stream(
         "mean_batch_seconds": round(sum(durations) / len(durations), 2),
         "max_batch_seconds": round(max(durations), 2),
         "trigger_seconds": trigger,
-        # Keeping up: batches finish within the trigger interval, so the rate source is never left behind.
-        "kept_up": max(durations) <= trigger * 1.1 and rows / span >= 0.9 * rate,
+        # Keeping up: the rows written per second of wall time reach the target (within 5 %).
+        "kept_up": rows / span >= 0.95 * rate,
     }
 
 
@@ -266,6 +266,9 @@ def main() -> None:
         result["transport_ceiling"] = transport_ceiling(settings, message_bytes, 3_000_000)
         kept = [run["rows_per_second"] for run in result["stream_into_kafka"] if run["kept_up"]]
         result["sustained_rows_per_second"] = max(kept, default=0)
+        result["peak_rows_per_second"] = max(
+            run.get("rows_per_second", 0) for run in result["stream_into_kafka"]
+        )
         result["target_300k_met"] = result["sustained_rows_per_second"] >= 300_000
         result["machine"]["load_average_at_end"] = os.getloadavg()
     finally:

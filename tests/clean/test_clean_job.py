@@ -86,6 +86,20 @@ def test_run_skips_an_empty_file(cleaned) -> None:
     assert [Path(path).name for path in first.empty_files] == ["sw1.p3.csv"]
 
 
+def test_run_reads_small_and_large_files_into_the_same_outputs(spark, cleaned, tmp_path, monkeypatch) -> None:
+    # Files at or above PER_FILE_SCAN_MIN_BYTES get a scan each; the tiny lake's files share one scan.
+    settings, first, _ = cleaned
+    per_file = make_settings(tmp_path)
+    _stage(per_file)
+    monkeypatch.setattr(job, "PER_FILE_SCAN_MIN_BYTES", 1)
+    assert job.run(per_file, spark).rejected_by_reason == first.rejected_by_reason
+    for name in ("readings", "rejected_readings"):
+        shared, separate = (
+            spark.read.parquet(getattr(Lake.from_settings(s), name)) for s in (settings, per_file)
+        )
+        assertDataFrameEqual(separate.drop("source_file"), shared.drop("source_file"))
+
+
 def test_run_twice_replaces_the_outputs(spark, cleaned) -> None:
     settings, first, second = cleaned
     lake = Lake.from_settings(settings)

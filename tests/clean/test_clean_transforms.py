@@ -51,6 +51,17 @@ def test_with_fields_keeps_a_quoted_comma_inside_its_field(spark) -> None:
     assert fields == ["x", '"Eat, Drink"', "", '"say ""hi"""']
 
 
+def test_participant_of_takes_the_id_from_the_file_name(spark) -> None:
+    paths = spark.createDataFrame(
+        [("s3://bucket/staging/group2/deep/sw1.p7.csv",), ("file:///x/other.csv",), ("file:///x/sw1.p.csv",)],
+        "path string",
+    )
+    participants = paths.select(transforms.participant_of(F.col("path")).alias("participant"))
+    assertDataFrameEqual(
+        participants, spark.createDataFrame([("p7",), (None,), (None,)], "participant string")
+    )
+
+
 @pytest.mark.parametrize(
     ("stamp", "expected"),
     [

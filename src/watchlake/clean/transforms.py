@@ -69,6 +69,16 @@ def with_fields(lines: DataFrame) -> DataFrame:
     )
 
 
+def participant_of(path: Column) -> Column:
+    """The participant (``p12`` for ``.../sw1.p12.csv``) of a file path; null if the name does not fit.
+
+    Prefix, suffix and substring cuts rather than a regular expression: same answer, a fraction of the cost per row.
+    """
+    name = F.substring_index(path, "/", -1)
+    participant = F.substring_index(F.substring_index(name, ".", 2), ".", -1)
+    return F.when(name.startswith("sw1.p") & name.endswith(".csv") & (F.length(participant) > 1), participant)
+
+
 def _field(name: str) -> Column:
     """The raw string of one CASAS field from ``fields``; null when the line has too few fields."""
     return F.try_element_at(F.col("fields"), F.lit(CASAS_FIELDS.index(name) + 1))
