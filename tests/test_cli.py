@@ -28,6 +28,13 @@ def test_cli_subcommand_help_explains_itself(command: str, capsys: pytest.Captur
     assert len(out.splitlines()) > 3
 
 
+@pytest.mark.parametrize("command", _subcommands())
+def test_cli_subcommand_parses_to_its_handler(command: str) -> None:
+    args = build_parser().parse_args([command])
+    assert callable(args.handler)
+    assert args.command == command
+
+
 def test_cli_top_level_help_lists_stages() -> None:
     completed = subprocess.run(
         [sys.executable, "-m", "watchlake.cli", "--help"], capture_output=True, text=True, check=True

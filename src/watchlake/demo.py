@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from watchlake.cli import add_command, settings_of
 from watchlake.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -31,8 +32,10 @@ machine; everything is written under runtime_dir. Services the demo started are 
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "demo",
+        _demo,
         help="run the whole pipeline locally on a generated sample",
         description=_DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -50,7 +53,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--batch-only", action="store_true", help="stop after training (no Kafka, no PostgreSQL)"
     )
-    parser.set_defaults(handler=_demo)
 
 
 @dataclass
@@ -70,8 +72,6 @@ def _timed(steps: list[_Step], name: str, action: Callable[[], Any], describe: C
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from watchlake.cli import settings_of
-
     settings = settings_of(args)
     sample = settings.sample.model_copy(
         update={

@@ -6,10 +6,14 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from watchlake.cli import add_command, settings_of
+
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "sample",
+        _sample,
         help="write CASAS-format sample archives (group zips of sw1.pN.csv) with planted defects",
         description=(
             "Write group1.zip ... of sw1.pN.csv files in the exact CASAS smartwatch format (two header rows, "
@@ -29,12 +33,10 @@ def register(subparsers: Any) -> None:
         default=None,
         help="output folder (default: settings.sample.out_dir or <runtime_dir>/sample)",
     )
-    parser.set_defaults(handler=_sample)
 
 
 def _sample(args: argparse.Namespace) -> int:
     from watchlake.casas.sample import generate_sample, sample_dir
-    from watchlake.cli import settings_of
     from watchlake.errors import ConfigError
 
     settings = settings_of(args)

@@ -5,10 +5,14 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from watchlake.cli import add_command, settings_of
+
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
+    add_command(
+        subparsers,
         "clean",
+        _clean,
         help="Spark: staged CASAS CSVs -> processed readings (Parquet) + rejected lines with a reason",
         description=(
             "Read every staged sw1.pN.csv (<lake>/staging, any depth), check its two header rows (a wrong one "
@@ -22,12 +26,10 @@ def register(subparsers: Any) -> None:
             "identical rows are kept: CASAS writes them on purpose."
         ),
     )
-    parser.set_defaults(handler=_clean)
 
 
 def _clean(args: argparse.Namespace) -> int:
     from watchlake.clean.job import run
-    from watchlake.cli import settings_of
     from watchlake.spark import build_session
 
     settings = settings_of(args)

@@ -5,10 +5,14 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from watchlake.cli import add_command, settings_of
+
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "ingest",
+        _ingest,
         help="bulk load: CASAS archives (download, folder, zip or sample) -> lake staging",
         description=(
             "Get the CASAS smartwatch archives, check the two header rows of every sw1.pN.csv in them, and copy "
@@ -26,11 +30,9 @@ def register(subparsers: Any) -> None:
             "settings.sample (offline); or a local folder or zip holding sw1.pN.csv files at any depth"
         ),
     )
-    parser.set_defaults(handler=_ingest)
 
 
 def _ingest(args: argparse.Namespace) -> int:
-    from watchlake.cli import settings_of
     from watchlake.ingest.job import run
 
     result = run(settings_of(args), args.source)

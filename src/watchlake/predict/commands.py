@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from watchlake.cli import add_command, settings_of
+
 _DESCRIPTION = """\
 Read the Kafka topic (kafka.topic), group each watch's readings into event-time windows (features.*), score
 every closed window with the current champion model and write the predictions to the warehouse
@@ -16,8 +18,10 @@ ledger a restart loses and repeats nothing.
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "predict",
+        _predict,
         help="score the Kafka stream with the champion model into the warehouse",
         description=_DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -28,11 +32,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="process what the topic holds now, then stop (default: run until Ctrl-C or --timeout)",
     )
     parser.add_argument("--timeout", type=float, default=None, metavar="SECONDS", help="stop after this long")
-    parser.set_defaults(handler=_predict)
 
 
 def _predict(args: argparse.Namespace) -> int:
-    from watchlake.cli import settings_of
     from watchlake.predict.job import run
     from watchlake.spark import build_session
 

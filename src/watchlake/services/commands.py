@@ -8,6 +8,7 @@ import json
 from collections.abc import Callable
 from types import ModuleType
 
+from watchlake.cli import add_command, settings_of
 from watchlake.errors import ServiceError
 from watchlake.services import SERVICE_NAMES
 from watchlake.services.process import ServiceInfo
@@ -36,10 +37,15 @@ def _chosen(names: list[str] | str) -> list[str]:
 
 
 def _add(
-    subparsers: argparse._SubParsersAction[argparse.ArgumentParser], name: str, help_text: str
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+    name: str,
+    handler: Callable[[argparse.Namespace], int],
+    help_text: str,
 ) -> argparse.ArgumentParser:
-    parser: argparse.ArgumentParser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         name,
+        handler,
         help=help_text,
         description=help_text,
         epilog=_EPILOG,
@@ -57,11 +63,10 @@ def _add(
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    _add(subparsers, "up", "start local services and wait until they answer").set_defaults(handler=_up)
-    _add(subparsers, "down", "stop the local services watchlake started").set_defaults(handler=_down)
-    status = _add(subparsers, "status", "show which local services run where (pid, address, health)")
+    _add(subparsers, "up", _up, "start local services and wait until they answer")
+    _add(subparsers, "down", _down, "stop the local services watchlake started")
+    status = _add(subparsers, "status", _status, "show which local services run where (pid, address, health)")
     status.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    status.set_defaults(handler=_status)
 
 
 def _run_each(args: argparse.Namespace, action: Callable[[ModuleType], ServiceInfo]) -> list[ServiceInfo]:
@@ -79,24 +84,18 @@ def _run_each(args: argparse.Namespace, action: Callable[[ModuleType], ServiceIn
 
 
 def _up(args: argparse.Namespace) -> int:
-    from watchlake.cli import settings_of
-
     settings = settings_of(args)
     _print_table(_run_each(args, lambda module: module.start(settings)))
     return 0
 
 
 def _down(args: argparse.Namespace) -> int:
-    from watchlake.cli import settings_of
-
     settings = settings_of(args)
     _print_table(_run_each(args, lambda module: module.stop(settings)))
     return 0
 
 
 def _status(args: argparse.Namespace) -> int:
-    from watchlake.cli import settings_of
-
     settings = settings_of(args)
     infos = _run_each(args, lambda module: module.status(settings))
     if args.json:

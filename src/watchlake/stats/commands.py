@@ -5,10 +5,14 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from watchlake.cli import add_command, settings_of
+
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "stats",
+        _stats,
         help="Spark: processed readings -> per-class statistics (the generator's input)",
         description=(
             "Read <lake>/processed/readings, give every reading its activity class (CASAS label spreading and "
@@ -28,11 +32,9 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="keep the statistics in the lake only (as stats.warehouse_copy=off)",
     )
-    parser.set_defaults(handler=_stats)
 
 
 def _stats(args: argparse.Namespace) -> int:
-    from watchlake.cli import settings_of
     from watchlake.spark import build_session
     from watchlake.stats.job import run
     from watchlake.warehouse.tables import ACTIVITY_STATISTICS

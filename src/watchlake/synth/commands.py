@@ -5,10 +5,14 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from watchlake.cli import add_command, settings_of
+
 
 def register(subparsers: Any) -> None:
-    generate = subparsers.add_parser(
+    generate = add_command(
+        subparsers,
         "generate",
+        _generate,
         help="dbldatagen: synthetic watches from the activity statistics, to staging (CASAS) or into Kafka",
         description=(
             "Build a dbldatagen generator from the statistics of `watchlake stats` (<lake>/stats/activity_stats): "
@@ -37,9 +41,10 @@ def register(subparsers: Any) -> None:
         "--check", action="store_true", help="also write the fidelity report (as `watchlake fidelity`)"
     )
     _add_stats_from(generate)
-    generate.set_defaults(handler=_generate)
-    fidelity = subparsers.add_parser(
+    fidelity = add_command(
+        subparsers,
         "fidelity",
+        _fidelity,
         help="compare generated watches with the source statistics: JSON + PNG under <lake>/reports/fidelity",
         description=(
             "Generate --rows rows in memory and compare them, per class and column, with the source statistics: "
@@ -50,7 +55,6 @@ def register(subparsers: Any) -> None:
     )
     fidelity.add_argument("--rows", type=int, default=200_000, help="rows to generate (default 200000)")
     _add_stats_from(fidelity)
-    fidelity.set_defaults(handler=_fidelity)
 
 
 def _add_stats_from(parser: argparse.ArgumentParser) -> None:
@@ -74,7 +78,6 @@ def _override(settings: Any, args: argparse.Namespace) -> Any:
 
 
 def _generate(args: argparse.Namespace) -> int:
-    from watchlake.cli import settings_of
     from watchlake.spark import build_session
     from watchlake.stats.job import load_stats
     from watchlake.synth.job import run_batch, run_stream
@@ -100,7 +103,6 @@ def _generate(args: argparse.Namespace) -> int:
 
 
 def _fidelity(args: argparse.Namespace) -> int:
-    from watchlake.cli import settings_of
     from watchlake.spark import build_session
     from watchlake.stats.job import load_stats
 

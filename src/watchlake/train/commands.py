@@ -5,10 +5,14 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from watchlake.cli import add_command, settings_of
+
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "train",
+        _train,
         help="train the activity classifier on the processed readings; --rollback / --show for the registry",
         description=(
             "Spread the CASAS labels over their span (settings.labels), map them to classes (conf/labels.yaml), "
@@ -27,12 +31,9 @@ def register(subparsers: Any) -> None:
     )
     action.add_argument("--show", action="store_true", help="print the registered versions and the champion")
     parser.add_argument("--model", default=None, help="model name (default: settings.train.model_name)")
-    parser.set_defaults(handler=_train)
 
 
 def _train(args: argparse.Namespace) -> int:
-    from watchlake.cli import settings_of
-
     settings = settings_of(args)
     if args.rollback or args.show:
         return _registry_action(settings, args)
