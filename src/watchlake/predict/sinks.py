@@ -100,6 +100,9 @@ class PredictionSink(WarehouseSink):
         self.champion.refresh(windows.sparkSession)  # hot reload: a new champion scores from this batch on
         scored = score(self.champion, windows).persist()
         try:
+            # Run the batch's Spark work (Kafka read, windows, state store, model) before taking the time, so
+            # predicted_at and latency_ms include it; the rows below are then read from the cache.
+            scored.count()
             now = _now_column()
             predictions = _rows(to_prediction_rows(scored, self.query_name, batch_id, now))
             doubtful = select_low_confidence(
