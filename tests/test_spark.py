@@ -41,3 +41,17 @@ def test_the_running_session_has_the_parse_double_function(spark) -> None:
     from watchlake.spark import PARSE_DOUBLE
 
     assert spark.sql(f"SELECT {PARSE_DOUBLE}('2.5e-3')").first()[0] == 0.0025
+
+
+def test_sql_conf_sets_values_for_a_block_and_restores_them(spark) -> None:
+    from watchlake.spark import sql_conf
+
+    spark.conf.set("spark.sql.codegen.maxFields", "100")
+    with sql_conf(
+        spark, {"spark.sql.codegen.maxFields": "400", "spark.sql.inMemoryColumnarStorage.compressed": "false"}
+    ):
+        assert spark.conf.get("spark.sql.codegen.maxFields") == "400"
+    assert spark.conf.get("spark.sql.codegen.maxFields") == "100"
+    assert (
+        spark.conf.get("spark.sql.inMemoryColumnarStorage.compressed") == "true"
+    )  # unset: back to the default

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 from pyspark.sql import SparkSession
@@ -115,3 +117,19 @@ def build_session(settings: Settings, app_name: str, *, jars: tuple[str, ...] = 
         spark.sql(f"CREATE DATABASE IF NOT EXISTS {settings.catalog.database}")
     log.info("Spark %s session %r on %s", spark.version, app_name, settings.spark.master)
     return spark
+
+
+@contextmanager
+def sql_conf(spark: SparkSession, values: Mapping[str, str]) -> Iterator[None]:
+    """Runtime SQL settings for one job, restored afterwards (the session may be shared with other stages)."""
+    previous = {key: spark.conf.get(key, None) for key in values}
+    for key, value in values.items():
+        spark.conf.set(key, value)
+    try:
+        yield
+    finally:
+        for key, value in previous.items():
+            if value is None:
+                spark.conf.unset(key)
+            else:
+                spark.conf.set(key, value)

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import reduce
 
@@ -37,6 +35,7 @@ from watchlake.errors import DataQualityError
 from watchlake.lake import Lake
 from watchlake.schemas import MOTION_FIELDS, READINGS, REJECT_REASONS, REJECTED_READINGS
 from watchlake.settings import Settings
+from watchlake.spark import sql_conf
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +72,7 @@ def run(settings: Settings, spark: SparkSession) -> CleanResult:
     lake = Lake.from_settings(settings)
     staged = list_staged_files(spark, lake.staging)
     readable = _checked_files(spark, staged)
-    with _job_sql_conf(spark):
+    with sql_conf(spark, JOB_SQL_CONF):
         seen = _clean(spark, lake, readable)
     result = _checked_counts(staged, readable, *seen, started)
     _check_written_schema(spark, lake.readings, READINGS, result.rows_kept)
@@ -94,22 +93,6 @@ def run(settings: Settings, spark: SparkSession) -> CleanResult:
         result.seconds,
     )
     return result
-
-
-@contextmanager
-def _job_sql_conf(spark: SparkSession) -> Iterator[None]:
-    """Runtime SQL settings for this job only, restored afterwards (the session may be shared)."""
-    previous = {key: spark.conf.get(key, None) for key in JOB_SQL_CONF}
-    for key, value in JOB_SQL_CONF.items():
-        spark.conf.set(key, value)
-    try:
-        yield
-    finally:
-        for key, value in previous.items():
-            if value is None:
-                spark.conf.unset(key)
-            else:
-                spark.conf.set(key, value)
 
 
 def _clean(spark: SparkSession, lake: Lake, files: list[StagedFile]) -> tuple[dict[str, int], ...]:
