@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -113,11 +113,13 @@ def batch_predictions(spark, settings, messages: list[tuple[str, bytes]]) -> dic
 def test_predict_writes_one_row_per_closed_window(spark, predict_settings, champion) -> None:
     readings = [*minute_of_readings(0), *minute_of_readings(1)]
     produce(predict_settings, [*readings, *flush(3)])
+    started = datetime.now(UTC).replace(tzinfo=None)
     result = run(predict_settings, spark, available_now=True, timeout_seconds=240)
+    finished = datetime.now(UTC).replace(tzinfo=None)
     rows = warehouse_rows(
         predict_settings,
-        "SELECT device_id, window_start, predicted_class, events, model_version, probabilities "
-        "FROM {schema}.predictions ORDER BY device_id, window_start",
+        "SELECT device_id, window_start, predicted_class, events, model_version, probabilities, predicted_at, "
+        "latency_ms FROM {schema}.predictions ORDER BY device_id, window_start",
     )
     expected = batch_predictions(spark, predict_settings, readings)
     assert {(row[0], row[1]): row[2] for row in rows} == expected
@@ -125,6 +127,9 @@ def test_predict_writes_one_row_per_closed_window(spark, predict_settings, champ
     assert {row[3] for row in rows} == {600}
     assert {row[4] for row in rows} == {"1"}
     assert all(abs(sum(json.loads(row[5]).values()) - 1) < 1e-9 for row in rows)
+    # predicted_at: the clock (naive UTC) when Spark produced the row, during the run; the events arrived before.
+    assert all(started - timedelta(seconds=1) <= row[6] <= finished for row in rows)
+    assert all(row[7] >= 0 for row in rows)
     assert result.predictions == len(expected)
 
 

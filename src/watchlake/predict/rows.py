@@ -57,19 +57,27 @@ def _window_prediction() -> list[Column]:
 
 
 def to_prediction_rows(scored: DataFrame, query_name: str, batch_id: int, predicted_at: Column) -> DataFrame:
-    """PREDICTIONS columns from ``score()`` output that also has ``device_id`` and ``last_arrived_at``."""
-    return scored.select(
-        *_window_prediction(),
-        "confidence",
-        "margin",
-        "entropy",
-        F.col("rows").cast("int").alias("events"),
-        F.col("model_version").cast("string").alias("model_version"),
-        F.lit(query_name).alias("query_name"),
-        F.lit(batch_id).cast("long").alias("batch_id"),
-        predicted_at.alias("predicted_at"),
-        _millis_between(predicted_at, F.col(LAST_ARRIVAL)).alias("latency_ms"),
-    ).select(*PREDICTIONS.column_names)
+    """PREDICTIONS columns from ``score()`` output that also has ``device_id`` and ``last_arrived_at``.
+
+    ``predicted_at`` may be a per-row clock (see ``sinks``): it is evaluated once, and ``latency_ms`` is taken from
+    that value.
+    """
+    return (
+        scored.withColumn("_predicted_at", predicted_at)
+        .select(
+            *_window_prediction(),
+            "confidence",
+            "margin",
+            "entropy",
+            F.col("rows").cast("int").alias("events"),
+            F.col("model_version").cast("string").alias("model_version"),
+            F.lit(query_name).alias("query_name"),
+            F.lit(batch_id).cast("long").alias("batch_id"),
+            F.col("_predicted_at").alias("predicted_at"),
+            _millis_between(F.col("_predicted_at"), F.col(LAST_ARRIVAL)).alias("latency_ms"),
+        )
+        .select(*PREDICTIONS.column_names)
+    )
 
 
 def confidence_value(measure: str) -> Column:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 from pyspark.sql import DataFrame
@@ -75,8 +74,13 @@ def _rows(frame: DataFrame) -> list[tuple[Any, ...]]:
 
 
 def _now_column() -> Any:
-    # One wall-clock instant per batch, naive UTC like every warehouse timestamp.
-    return F.lit(datetime.now(UTC).replace(tzinfo=None))
+    """The JVM's clock when Spark produces the row, as a timestamp (the session runs in UTC).
+
+    Evaluated as the rows come out of the micro-batch's Spark work (Kafka read, windows, state store, model), so
+    ``predicted_at`` and ``latency_ms`` include that work; a literal would hold the time the sink was called,
+    before it, and running the work first in a job of its own would cost one more job per micro-batch.
+    """
+    return F.timestamp_millis(F.reflect(F.lit("java.lang.System"), F.lit("currentTimeMillis")).cast("long"))
 
 
 class PredictionSink(WarehouseSink):
@@ -100,9 +104,6 @@ class PredictionSink(WarehouseSink):
         self.champion.refresh(windows.sparkSession)  # hot reload: a new champion scores from this batch on
         scored = score(self.champion, windows).persist()
         try:
-            # Run the batch's Spark work (Kafka read, windows, state store, model) before taking the time, so
-            # predicted_at and latency_ms include it; the rows below are then read from the cache.
-            scored.count()
             now = _now_column()
             predictions = _rows(to_prediction_rows(scored, self.query_name, batch_id, now))
             doubtful = select_low_confidence(
