@@ -61,9 +61,8 @@ def session_conf(settings: Settings, jars: list[str]) -> dict[str, str]:
     }
     # Wide generated code (105 window features, dbldatagen's per-class expressions, the clean job's casts) makes
     # methods over the JVM's 8 KB JIT limit, which then run interpreted: let the JIT compile them anyway.
-    jvm_options = ["-XX:-DontCompileHugeMethods", GARBAGE_COLLECTORS[settings.spark.garbage_collector]]
-    conf["spark.executor.extraJavaOptions"] = " ".join(jvm_options)
-    java_options = list(jvm_options)
+    java_options = ["-XX:-DontCompileHugeMethods", GARBAGE_COLLECTORS[settings.spark.garbage_collector]]
+    conf["spark.executor.extraJavaOptions"] = " ".join(java_options)  # the driver adds its own below
     if settings.env == "local":
         # Keep the driver on loopback: no other address is ever used here.
         conf["spark.driver.host"] = "127.0.0.1"
@@ -104,8 +103,8 @@ def build_session(settings: Settings, app_name: str, *, jars: tuple[str, ...] = 
     after the first start), so tests and long-lived processes build the session once.
     """
     builder = SparkSession.builder.appName(app_name).master(settings.spark.master)
-    all_jars = connector_jars(settings, ("functions", *(folder for folder in jars if folder != "functions")))
-    for key, value in session_conf(settings, all_jars).items():
+    folders = tuple(dict.fromkeys(("functions", *jars)))  # watchlake's SQL functions are in every session
+    for key, value in session_conf(settings, connector_jars(settings, folders)).items():
         builder = builder.config(key, value)
     if settings.catalog.kind in ("hive", "glue"):
         builder = builder.enableHiveSupport()

@@ -36,8 +36,7 @@ def register(subparsers: Any) -> None:
 
 def _stats(args: argparse.Namespace) -> int:
     from watchlake.spark import build_session
-    from watchlake.stats.job import run
-    from watchlake.warehouse.tables import ACTIVITY_STATISTICS
+    from watchlake.stats.job import run, warehouse_location
 
     settings = settings_of(args)
     if args.no_warehouse:
@@ -46,10 +45,8 @@ def _stats(args: argparse.Namespace) -> int:
         )
     result = run(settings, build_session(settings, "watchlake-stats"))
     table = f" (table {result.table})" if result.table else ""
-    warehouse = settings.warehouse
     copy = (
-        f"copied to {warehouse.host}:{warehouse.port}/{warehouse.database} "
-        f"{warehouse.schema_name}.{ACTIVITY_STATISTICS.name}"
+        f"copied to {warehouse_location(settings)}"
         if result.warehouse
         else "not copied to the warehouse (see the log)"
     )

@@ -99,11 +99,16 @@ def publish_to_warehouse(settings: Settings, rows: Sequence[Sequence[Any]], read
     except psycopg2.Error as error:
         raise ServiceError(
             f"the warehouse refused the activity statistics ({str(error).strip()}); "
-            f"{_where(settings)} still holds the previous ones"
+            f"{warehouse_location(settings)} still holds the previous ones"
         ) from error
     finally:
         connection.close()
-    log.info("warehouse: %d statistics of %d classes in %s", run.statistics, run.classes, _where(settings))
+    log.info(
+        "warehouse: %d statistics of %d classes in %s",
+        run.statistics,
+        run.classes,
+        warehouse_location(settings),
+    )
     return True
 
 
@@ -116,7 +121,8 @@ def _no_warehouse(settings: Settings) -> str | None:
     return None
 
 
-def _where(settings: Settings) -> str:
+def warehouse_location(settings: Settings) -> str:
+    """Where the warehouse copy of the statistics lives, for messages: kind, host, database and table."""
     warehouse = settings.warehouse
     return (
         f"{warehouse.kind} {warehouse.host}:{warehouse.port}/{warehouse.database} "
@@ -142,7 +148,7 @@ def load_warehouse_stats(settings: Settings) -> ActivityStats:
         connection.close()
     if not rows:
         raise DataQualityError(
-            f"no activity statistics in the warehouse ({_where(settings)}): run `watchlake stats` first, "
+            f"no activity statistics in the warehouse ({warehouse_location(settings)}): run `watchlake stats` first, "
             "with the warehouse running"
         )
     if run is not None:
