@@ -1,6 +1,7 @@
-"""Benchmark: synthetic watch messages per second into a real Kafka broker (Spark Structured Streaming, idempotent
-producer, JSON values), with two references measured in the same run: dbldatagen's own batch generation rate, and
-the transport's ceiling (Kafka's own producer tool sending records of the same size, no generation at all).
+"""Benchmark: synthetic watch readings (events) per second into a real Kafka broker (Spark Structured Streaming,
+idempotent producer, JSON values of WATCH_MESSAGE_V2: one message per watch and second, 10 readings), with two
+references measured in the same run: dbldatagen's own batch generation rate, and the transport's ceiling (Kafka's
+own producer tool sending records of the same size, no generation at all).
 
 Usage: python bench/generate/run.py [--rates 100000,150000,200000,300000] [--seconds 24] [--warmup-seconds 10]
                                     [--trigger-seconds 2] [--batch-rows 3000000] [--partitions 2]
@@ -10,6 +11,7 @@ bench/results/generate.json. Statistics: 12 made-up classes (or the lake's with 
 Streaming: for each target rate, a fresh query runs for --warmup-seconds (not counted: JIT, first batches) and then
 --seconds; it keeps up when it writes at least 95 % of the target rate. The highest rate kept up is
 `sustained_rows_per_second`; `peak_rows_per_second` is the most any run wrote (falling behind, with larger batches).
+Rows and rates are readings; messages are a tenth of them.
 """
 
 from __future__ import annotations
@@ -30,20 +32,22 @@ import numpy as np
 from pyspark.sql import DataFrame, SparkSession
 
 from watchlake.lake import Lake
+from watchlake.messages import to_json_messages
 from watchlake.schemas import LOCATION_FIELDS, MOTION_FIELDS
 from watchlake.services import kafka
 from watchlake.services.process import free_port
 from watchlake.settings import Settings, load_settings
 from watchlake.spark import build_session
 from watchlake.stats.model import ActivityStats, ClassStats, Summary
+from watchlake.synth.generator import READINGS_PER_MESSAGE
 from watchlake.synth.job import (
     QUERY_NAME,
-    generate_batch,
+    generate_messages,
     kafka_sink_options,
+    messages_for,
     start_stream,
     stop_between_batches,
 )
-from watchlake.synth.transforms import to_watch_messages
 
 log = logging.getLogger("bench.generate")
 RESULTS = Path(__file__).resolve().parent.parent / "results" / "generate.json"
@@ -111,13 +115,14 @@ def timed_write(
 def batch_references(
     spark: SparkSession, settings: Settings, stats: ActivityStats, rows: int
 ) -> dict[str, Any]:
-    generated = generate_batch(spark, settings, stats, rows)
-    generate_batch(spark, settings, stats, 100_000).write.format("noop").mode("overwrite").save()  # warm-up
+    """Batch (no streaming) rates in readings/s: generation alone, plus JSON, plus the Kafka sink."""
+    generated = generate_messages(spark, settings, stats, messages_for(rows))
+    generate_messages(spark, settings, stats, 10_000).write.format("noop").mode("overwrite").save()  # warm-up
     return {
         "dbldatagen_noop": timed_write(generated, rows),
-        "dbldatagen_json_noop": timed_write(to_watch_messages(generated), rows),
+        "dbldatagen_json_noop": timed_write(to_json_messages(generated), rows),
         "dbldatagen_json_kafka_batch": timed_write(
-            to_watch_messages(generated), rows, "kafka", kafka_sink_options(settings, "bench-generate-batch")
+            to_json_messages(generated), rows, "kafka", kafka_sink_options(settings, "bench-generate-batch")
         ),
     }
 
@@ -130,7 +135,7 @@ def stream(
     seconds: float,
     warmup_seconds: float,
 ) -> dict[str, Any]:
-    """One query at ``rate`` rows/s: the micro-batches that started after the warm-up, summed."""
+    """One query at ``rate`` readings/s: the micro-batches that started after the warm-up, summed."""
     shutil.rmtree(Lake.from_settings(settings).checkpoint(QUERY_NAME), ignore_errors=True)
     query = start_stream(spark, settings, stats, rate)
     started = time.monotonic()
@@ -149,7 +154,7 @@ def stream(
     )
     if not progress:
         return {"target_rows_per_second": rate, "rows": 0, "kept_up": False}
-    rows = sum(p["numInputRows"] for p in progress)
+    rows = sum(p["numInputRows"] for p in progress) * READINGS_PER_MESSAGE  # input rows are messages
     durations = [p["durationMs"].get("triggerExecution", 0) / 1000 for p in progress]
     first, last = progress[0], progress[-1]
     span = (_epoch(last["timestamp"]) - _epoch(first["timestamp"])) + durations[-1]
@@ -169,10 +174,10 @@ def stream(
 
 
 def mean_message_bytes(spark: SparkSession, settings: Settings, stats: ActivityStats) -> int:
-    """The mean size of a message value (JSON), from 100k generated rows."""
+    """The mean size of a message value (JSON), from 10k generated messages."""
     from pyspark.sql import functions as F
 
-    messages = to_watch_messages(generate_batch(spark, settings, stats, 100_000))
+    messages = to_json_messages(generate_messages(spark, settings, stats, 10_000))
     return round(messages.select(F.avg(F.length("value"))).first()[0])
 
 
@@ -209,6 +214,7 @@ def transport_ceiling(settings: Settings, record_bytes: int, records: int) -> di
         "records": records,
         "record_bytes": record_bytes,
         "records_per_second": round(rate),
+        "readings_per_second": round(rate * READINGS_PER_MESSAGE),
         "tool": summary,
     }
 
@@ -263,7 +269,7 @@ def main() -> None:
         }
         message_bytes = mean_message_bytes(spark, settings, stats)
         spark.stop()
-        result["transport_ceiling"] = transport_ceiling(settings, message_bytes, 3_000_000)
+        result["transport_ceiling"] = transport_ceiling(settings, message_bytes, 1_000_000)
         kept = [run["rows_per_second"] for run in result["stream_into_kafka"] if run["kept_up"]]
         result["sustained_rows_per_second"] = max(kept, default=0)
         result["peak_rows_per_second"] = max(

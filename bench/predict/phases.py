@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import psycopg2
 from bench_sinks import sink_swapped
+from producer import READINGS_PER_MESSAGE
 from pyspark.sql import SparkSession
 from pyspark.sql.streaming import StreamingQuery
 
@@ -56,6 +57,7 @@ def finished(process: subprocess.Popen[str], timeout: float) -> dict[str, Any]:
 
 
 def preload(settings: Settings, topic: str, messages: int, devices: int) -> dict[str, Any]:
+    """Write ``messages`` V2 messages (``READINGS_PER_MESSAGE`` events each) of ``devices`` watches."""
     kafka.ensure_topic(settings, topic)
     return finished(produce(settings, topic, "--burst", str(messages), "--devices", str(devices)), 600)
 
@@ -74,13 +76,16 @@ def _offsets(offsets: Any) -> int:
 
 
 def progress_summary(query: StreamingQuery, steady_from: float) -> dict[str, Any]:
-    """Sustained input rows/s over the batches that started after ``steady_from`` (epoch s), and where time went."""
+    """Sustained events/s over the batches that started after ``steady_from`` (epoch s), and where time went.
+
+    Spark's input rows are Kafka messages; every bench message holds ``READINGS_PER_MESSAGE`` events (readings).
+    """
     batches = sorted(query.recentProgress, key=lambda p: p["batchId"])
     work = [p for p in batches if p["numInputRows"] > 0]
     steady = [p for p in work if _epoch(p["timestamp"]) >= steady_from] or work[-1:]
     if not steady:
-        return {"batches": 0, "rows": 0, "events_per_second": 0}
-    rows = sum(p["numInputRows"] for p in steady)
+        return {"batches": 0, "messages": 0, "events": 0, "events_per_second": 0}
+    messages = sum(p["numInputRows"] for p in steady)
     first, last = steady[0], steady[-1]
     span = (
         _epoch(last["timestamp"]) - _epoch(first["timestamp"]) + last["durationMs"]["triggerExecution"] / 1000
@@ -100,10 +105,12 @@ def progress_summary(query: StreamingQuery, steady_from: float) -> dict[str, Any
     state = batches[-1].get("stateOperators") or [{}]
     return {
         "batches": len(steady),
-        "rows": rows,
+        "messages": messages,
+        "events": messages * READINGS_PER_MESSAGE,
         "seconds": round(span, 1),
-        "events_per_second": round(rows / span) if span else 0,
-        "mean_batch_rows": round(rows / len(steady)),
+        "messages_per_second": round(messages / span) if span else 0,
+        "events_per_second": round(messages * READINGS_PER_MESSAGE / span) if span else 0,
+        "mean_batch_messages": round(messages / len(steady)),
         "mean_duration_ms": durations,
         "backlog_at_end": _offsets(source.get("latestOffset")) - _offsets(source.get("endOffset")),
         "state_rows": state[0].get("numRowsTotal"),
@@ -199,8 +206,8 @@ def drain(spark: SparkSession, settings: Settings, sink: str, timeout: float) ->
     return result
 
 
-def _rows_done_by(query: StreamingQuery, moment: float) -> int:
-    """Input rows of the micro-batches that had finished by ``moment`` (epoch s)."""
+def _messages_done_by(query: StreamingQuery, moment: float) -> int:
+    """Input rows (Kafka messages) of the micro-batches that had finished by ``moment`` (epoch s)."""
     return sum(
         p["numInputRows"]
         for p in query.recentProgress
@@ -221,7 +228,8 @@ def paced(
     seconds: float,
     warmup: float,
 ) -> dict[str, Any]:
-    """Produce ``rate`` msgs/s for ``seconds`` while the predictor runs; measure after ``warmup`` seconds."""
+    """Produce ``rate`` events/s (rate/10 messages/s) for ``seconds`` while the predictor runs; measure after
+    ``warmup`` seconds."""
     topic = settings.kafka.topic
     kafka.ensure_topic(settings, topic)
     with sink_swapped(sink):
@@ -236,8 +244,8 @@ def paced(
     finally:
         _stop(running)
     steady_from = began + warmup
-    done = _rows_done_by(running.predictions, produced_until)
-    produced["predictor_lag_at_producer_end"] = produced["messages"] - done
+    done = _messages_done_by(running.predictions, produced_until)
+    produced["predictor_lag_at_producer_end_events"] = (produced["messages"] - done) * READINGS_PER_MESSAGE
     result: dict[str, Any] = {
         "sink": sink,
         "target_events_per_second": rate,

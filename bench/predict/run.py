@@ -2,7 +2,7 @@
 same job writing to a no-op sink, in the same run.
 
 Usage: python bench/predict/run.py [--rates 2000,10000,30000,100000] [--paced-seconds 20] [--warmup-seconds 8]
-           [--drain-messages 120000] [--drain-batch-rows 40000] [--devices 300] [--window-seconds 10]
+           [--drain-messages 12000] [--drain-batch-messages 4000] [--devices 300] [--window-seconds 10]
            [--watermark-seconds 2] [--trigger-seconds 1] [--trees 60] [--depth 10] [--skip-profile] [--skip-drain]
 Starts a private Kafka broker and PostgreSQL cluster in a temporary runtime folder (always stopped), fits and
 registers a champion on synthetic windows, then: (1) pre-loads the topic and profiles each step as a batch job,
@@ -126,7 +126,7 @@ def measure(spark: SparkSession, base: dict[str, Any], args: argparse.Namespace)
         result["drain"] = {}
         for sink in args.sinks:
             drain_settings = phases.phase_settings(
-                base, f"drain-{sink}", drain_topic, max_offsets_per_trigger=args.drain_batch_rows
+                base, f"drain-{sink}", drain_topic, max_offsets_per_trigger=args.drain_batch_messages
             )
             result["drain"][sink] = phases.drain(spark, drain_settings, sink, args.drain_timeout)
             log.info("drain %s: %s", sink, result["drain"][sink]["predictions_query"])
@@ -135,7 +135,7 @@ def measure(spark: SparkSession, base: dict[str, Any], args: argparse.Namespace)
         for sink in args.sinks:
             name = f"paced-{rate}-{sink}"
             paced_settings = phases.phase_settings(
-                base, name, name, max_offsets_per_trigger=args.max_batch_rows
+                base, name, name, max_offsets_per_trigger=args.max_batch_messages
             )
             run = phases.paced(spark, paced_settings, sink, rate, args.paced_seconds, args.warmup_seconds)
             result["paced"].append(run)
@@ -148,16 +148,22 @@ def parse_args() -> argparse.Namespace:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
-        "--rates", type=lambda s: [int(r) for r in s.split(",") if r], default=[2000, 10000, 30000, 100000]
+        "--rates",
+        type=lambda s: [int(r) for r in s.split(",") if r],
+        default=[2000, 10000, 30000, 100000],
+        help="paced runs: events (readings) per second, rate/10 watches sending one message per second",
     )
     parser.add_argument("--sinks", type=lambda s: s.split(","), default=["warehouse", "noop"])
     parser.add_argument("--paced-seconds", type=float, default=20.0)
     parser.add_argument("--warmup-seconds", type=float, default=8.0)
-    parser.add_argument("--drain-messages", type=int, default=120_000)
-    parser.add_argument("--drain-batch-rows", type=int, default=40_000)
-    parser.add_argument("--profile-messages", type=int, default=40_000)
+    # Kafka messages of 10 events (readings) each; the defaults hold as many events as the V1 bench's did.
+    parser.add_argument("--drain-messages", type=int, default=12_000)
     parser.add_argument(
-        "--max-batch-rows", type=int, default=50_000, help="paced runs: predict.max_offsets_per_trigger"
+        "--drain-batch-messages", type=int, default=4_000, help="drain: predict.max_offsets_per_trigger"
+    )
+    parser.add_argument("--profile-messages", type=int, default=4_000)
+    parser.add_argument(
+        "--max-batch-messages", type=int, default=5_000, help="paced runs: predict.max_offsets_per_trigger"
     )
     parser.add_argument("--drain-timeout", type=float, default=240.0)
     parser.add_argument(
@@ -229,14 +235,14 @@ def summary(result: dict[str, Any]) -> str:
     for sink, run in result.get("drain", {}).items():
         query = run["predictions_query"]
         lines.append(f"  drain  {sink:<9} sustained {query['events_per_second']:>8,} events/s "
-                     f"({query['batches']} batches of ~{query.get('mean_batch_rows', 0):,})")  # fmt: skip
+                     f"({query['batches']} batches of ~{query.get('mean_batch_messages', 0):,} messages)")  # fmt: skip
     for run in result.get("paced", []):
         query, latency = run["predictions_query"], run["latency"]
         arrival = latency.get("committed_minus_last_arrival_ms", {})
         lines.append(
             f"  paced {run['target_events_per_second']:>7,}/s {run['sink']:<9} produced "
-            f"{run['producer']['achieved_rate']:>7,}/s sustained {query['events_per_second']:>7,}/s "
-            f"lag at producer end {run['producer'].get('predictor_lag_at_producer_end', 0):>8,}  latency(commit-arrival) p50 {arrival.get('p50')} "
+            f"{run['producer']['achieved_events_per_second']:>7,}/s sustained {query['events_per_second']:>7,}/s "
+            f"lag at producer end {run['producer'].get('predictor_lag_at_producer_end_events', 0):>8,} events  latency(commit-arrival) p50 {arrival.get('p50')} "
             f"p95 {arrival.get('p95')} ms (n={arrival.get('n', 0)})"
         )
     return "\n".join(lines)

@@ -7,6 +7,7 @@ Timestamps: CASAS stamps are local wall-clock time without a zone. Sessions run 
 from __future__ import annotations
 
 from pyspark.sql.types import (
+    ArrayType,
     DateType,
     DoubleType,
     IntegerType,
@@ -112,12 +113,28 @@ ACTIVITY_STATS = StructType(
     ]
 )
 
-# --- synth: one synthetic watch reading as streamed into Kafka (JSON value, key = device_id) -----------------
-# Documented in watchlake/synth/MESSAGE_SCHEMA.md; bump WATCH_MESSAGE_VERSION on any change.
-WATCH_MESSAGE_VERSION = 1
-WATCH_MESSAGE_V1 = StructType(
+# --- synth: one second of one synthetic watch as streamed into Kafka (JSON value, key = device_id) ----------
+# Documented in watchlake/synth/MESSAGE_SCHEMA.md; bump WATCH_MESSAGE_VERSION on any change. A message carries
+# the readings of one device from ``event_time`` on, ``interval_ms`` apart: the motion axes as equally long arrays
+# (reading k is element k), the location fix, categories and true activity once for all of them.
+WATCH_MESSAGE_VERSION = 2
+WATCH_MESSAGE_V2 = StructType(
     [
         StructField("schema_version", IntegerType(), False),
+        StructField("device_id", StringType(), False),
+        StructField("seq", LongType(), False),
+        StructField("event_time", TimestampType(), False),
+        StructField("interval_ms", IntegerType(), False),
+        *(StructField(name, ArrayType(DoubleType()), False) for name in MOTION_FIELDS),
+        StructField("location_type", StringType(), True),
+        *(StructField(name, DoubleType(), True) for name in LOCATION_FIELDS),
+        StructField("battery_state", StringType(), True),
+        StructField("true_activity", StringType(), False),
+    ]
+)
+# One reading of a message, as ``watchlake.messages.message_readings`` unpacks it (seq and event_time per reading).
+WATCH_READING = StructType(
+    [
         StructField("device_id", StringType(), False),
         StructField("seq", LongType(), False),
         StructField("event_time", TimestampType(), False),

@@ -20,9 +20,11 @@ JAR_FOLDERS = ("spark-kafka", "jdbc", "functions")
 # watchlake's own Spark SQL functions (jvm/functions, registered in every session): name -> (Java class, type).
 PARSE_DOUBLE = "watchlake_parse_double"
 PARSE_STAMP = "watchlake_parse_stamp"
+CORRELATED_NORMALS = "watchlake_correlated_normals"
 SQL_FUNCTIONS = {
     PARSE_DOUBLE: ("watchlake.functions.ParseDouble", "double"),
     PARSE_STAMP: ("watchlake.functions.ParseStamp", "bigint"),
+    CORRELATED_NORMALS: ("watchlake.functions.CorrelatedNormals", "array<double>"),
 }
 GARBAGE_COLLECTORS = {"parallel": "-XX:+UseParallelGC", "g1": "-XX:+UseG1GC"}
 

@@ -25,14 +25,26 @@ START = datetime(2026, 3, 1, 9, 0, 0)
 DEVICES = {"watch-relax": 0.1, "watch-work": 0.5, "watch-exercise": 0.9}
 
 
-def reading(device: str, seq: int, when: datetime, accel_x: float) -> dict[str, Any]:
+READINGS_PER_MESSAGE = 10  # one message per watch and second, at 10 Hz
+
+
+def stamp(when: datetime) -> str:
+    """``when`` as the generator writes it (UTC, milliseconds)."""
+    return f"{when:%Y-%m-%dT%H:%M:%S}.{when.microsecond // 1000:03d}Z"
+
+
+def second_of(
+    device: str, seq: int, when: datetime, accel_x: float, readings: int = READINGS_PER_MESSAGE
+) -> dict[str, Any]:
+    """One V2 message: ``readings`` readings from ``when`` on, 100 ms apart, every axis 0.5 but accel x."""
     return {
-        "schema_version": 1,
+        "schema_version": 2,
         "device_id": device,
         "seq": seq,
-        "event_time": when.isoformat(timespec="microseconds"),
-        **{axis: 0.5 for axis in MOTION_FIELDS},
-        "user_acceleration_x": accel_x,
+        "event_time": stamp(when),
+        "interval_ms": 100,
+        **{axis: [0.5] * readings for axis in MOTION_FIELDS},
+        "user_acceleration_x": [accel_x] * readings,
         "location_type": "house",
         "battery_state": "unplugged",
         "true_activity": "unknown",
@@ -40,21 +52,20 @@ def reading(device: str, seq: int, when: datetime, accel_x: float) -> dict[str, 
 
 
 def minute_of_readings(minute: int) -> list[tuple[str, bytes]]:
-    """One minute of 10 Hz readings from every device, as (key, value) messages."""
+    """One minute of 10 Hz readings from every device, as (key, value) messages of one second each."""
     messages = []
     for device, accel_x in DEVICES.items():
-        for tick in range(600):
-            when = START + timedelta(minutes=minute, milliseconds=100 * tick)
-            messages.append(
-                (device, json.dumps(reading(device, minute * 600 + tick, when, accel_x)).encode())
-            )
+        for second in range(60):
+            when = START + timedelta(minutes=minute, seconds=second)
+            seq = (minute * 60 + second) * READINGS_PER_MESSAGE
+            messages.append((device, json.dumps(second_of(device, seq, when, accel_x)).encode()))
     return messages
 
 
 def flush(minute: int) -> list[tuple[str, bytes]]:
     """A reading far enough ahead to move the watermark past every window before ``minute``."""
     when = START + timedelta(minutes=minute)
-    return [("watch-flush", json.dumps(reading("watch-flush", 0, when, 0.5)).encode())]
+    return [("watch-flush", json.dumps(second_of("watch-flush", 0, when, 0.5, readings=1)).encode())]
 
 
 def produce(settings: Any, messages: list[tuple[str, bytes | None]]) -> None:
@@ -98,11 +109,11 @@ def champion(predict_settings, tiny_model) -> ModelRegistry:
 def batch_predictions(spark, settings, messages: list[tuple[str, bytes]]) -> dict[tuple[str, datetime], str]:
     """What the batch scoring API predicts for the same readings: the stream must agree with it."""
     from watchlake.features.transforms import to_windows
-    from watchlake.schemas import WATCH_MESSAGE_V1
+    from watchlake.messages import message_readings, parse_json_messages
     from watchlake.scoring import load_champion, score
 
-    lines = spark.sparkContext.parallelize([value.decode() for _, value in messages])
-    readings = spark.read.schema(WATCH_MESSAGE_V1).json(lines)
+    values = spark.createDataFrame([(value.decode(),) for _, value in messages], "value string")
+    readings = message_readings(parse_json_messages(values))
     windows = to_windows(
         readings, window_seconds=60, step_seconds=60, key_col="device_id", time_col="event_time"
     )
@@ -156,21 +167,35 @@ def test_predict_queues_low_confidence_windows_with_features_and_signal(
     assert points[0]["a"] == pytest.approx(expected_magnitude, abs=1e-4)
 
 
+def malformed(seq: int, **changes: Any) -> tuple[str, bytes]:
+    body = {**second_of("watch-x", seq, START, 0.1), **changes}
+    return ("bad", json.dumps({key: value for key, value in body.items() if value is not None}).encode())
+
+
+V1_READING = {
+    "schema_version": 1,
+    "device_id": "watch-x",
+    "seq": 9,
+    "event_time": stamp(START),
+    **{axis: 0.5 for axis in MOTION_FIELDS},
+    "true_activity": "unknown",
+}
 MALFORMED: list[tuple[str, bytes | None]] = [
     ("bad", b"{this is not json"),
-    ("bad", json.dumps({**reading("watch-x", 1, START, 0.1), "yaw": "north"}).encode()),
-    (
-        "bad",
-        json.dumps({k: v for k, v in reading("watch-x", 2, START, 0.1).items() if k != "pitch"}).encode(),
-    ),
-    ("bad", json.dumps({**reading("watch-x", 3, START, 0.1), "schema_version": 99}).encode()),
+    malformed(1, yaw="north"),
+    malformed(2, pitch=None),
+    malformed(3, schema_version=99),
     ("bad", b"x" * 50_000),
+    malformed(5, roll=[0.5] * 9),
+    malformed(6, rotation_rate_x=[0.5] * 9 + [None]),
+    malformed(7, **{axis: [] for axis in MOTION_FIELDS}),
+    ("bad", json.dumps(V1_READING).encode()),
 ]
 
 
 def test_predict_sets_malformed_messages_aside_and_goes_on(spark, predict_settings, champion) -> None:
     readings = minute_of_readings(0)
-    produce(predict_settings, [*readings[:900], *MALFORMED, *readings[900:], *flush(2)])
+    produce(predict_settings, [*readings[:90], *MALFORMED, *readings[90:], *flush(2)])
     result = run(predict_settings, spark, available_now=True, timeout_seconds=240)
     letters = warehouse_rows(
         predict_settings,
@@ -181,10 +206,14 @@ def test_predict_sets_malformed_messages_aside_and_goes_on(spark, predict_settin
         "not a JSON document",
         "missing or mistyped field: yaw",
         "missing or mistyped field: pitch",
-        "schema_version is not 1",
+        "schema_version is not 2",
         "message larger than 16384 bytes",
+        "motion arrays differ in length",
+        "null reading in motion array: rotation_rate_x",
+        "motion arrays are empty",
+        "schema_version is not 2",
     ]
-    assert letters[-1][2] == 50_000
+    assert letters[4][2] == 50_000
     assert result.dead_letters == len(MALFORMED)
     predictions = warehouse_rows(predict_settings, "SELECT device_id, events FROM {schema}.predictions")
     assert sorted(predictions) == sorted((device, 600) for device in DEVICES)

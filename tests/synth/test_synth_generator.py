@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 
 import numpy as np
 import pytest
@@ -11,15 +12,16 @@ from pyspark.testing import assertDataFrameEqual
 from synth_stats import BATTERY, LOCATIONS, SHARES, correlation, make_stats
 
 from watchlake.schemas import LOCATION_FIELDS, MOTION_FIELDS
+from watchlake.spark import CORRELATED_NORMALS
 from watchlake.synth.generator import GENERATED_COLUMNS, GeneratorSpec, build_generator
 from watchlake.synth.plan import TICK_SECONDS, build_schedule, cholesky_factor
+from watchlake.synth.transforms import to_readings
 
 START = 1_767_254_400_000_000  # 2026-01-01T08:00:00Z
 # Tolerances on ~200k rows (about 40k-100k per class): far above the sampling error (< 0.5% of an sd).
 MEAN_TOLERANCE_SDS = 0.03
 SD_RELATIVE_TOLERANCE = 0.03
 CORRELATION_TOLERANCE = 0.03
-SHARE_TOLERANCE = 0.01
 
 
 def test_build_schedule_class_time_follows_shares() -> None:
@@ -60,9 +62,61 @@ def test_cholesky_factor_repairs_inconsistent_pairs() -> None:
     assert np.all(np.linalg.eigvalsh(repaired) > -1e-9)
 
 
-def generated(spark, rows: int, devices: int, partitions: int | None = None):
+_MASK = (1 << 64) - 1
+
+
+def _split_mix64(x: int) -> int:
+    z = (x + 0x9E3779B97F4A7C15) & _MASK
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK
+    return z ^ (z >> 31)
+
+
+def reference_draws(key: int, salt: int, readings: int, dims: int, params: list[float]) -> list[float]:
+    """watchlake_correlated_normals as its Javadoc specifies it, in plain Python."""
+    means, sds, lows, highs = (params[i * dims : (i + 1) * dims] for i in range(4))
+    factor, rest = np.zeros((dims, dims)), iter(params[4 * dims :])
+    for axis in range(dims):
+        for j in range(axis + 1):
+            factor[axis, j] = next(rest)
+    out = [0.0] * (readings * dims)
+    for k in range(readings):
+        z: list[float] = []
+        for pair in range((dims + 1) // 2):
+            bits = _split_mix64(((key * readings + k) * 0x9E3779B97F4A7C15 + (salt << 8) + pair) & _MASK)
+            high, low = ((bits >> 32) + 0.5) / 2**32, ((bits & 0xFFFFFFFF) + 0.5) / 2**32
+            radius, angle = math.sqrt(-2 * math.log(high)), 2 * math.pi * low
+            z += [radius * math.cos(angle), radius * math.sin(angle)]
+        for axis in range(dims):
+            value = means[axis] + sds[axis] * float(factor[axis] @ np.asarray(z[:dims]))
+            out[axis * readings + k] = round(min(max(value, lows[axis]), highs[axis]), 6)
+    return out
+
+
+def test_correlated_normals_function_follows_its_specification(spark) -> None:
+    # Three correlated dimensions; the third one's range clips some draws.
+    factor = cholesky_factor(np.asarray(correlation(0.6))[:3, :3])
+    params = [0.5, -1.0, 2.0, 1.0, 0.1, 3.0, -9.0, -9.0, 1.0, 9.0, 9.0, 4.0]
+    params += [float(factor[a, j]) for a in range(3) for j in range(a + 1)]
+    literal = ", ".join(f"{value!r}D" for value in params)
+    rows = spark.sql(
+        f"SELECT key, {CORRELATED_NORMALS}(key, 7, 4, 3, array({literal})) AS draws "
+        "FROM VALUES (0L), (1L), (123456789L), (-5L) AS t(key)"
+    ).collect()
+    for row in rows:
+        assert row.draws == pytest.approx(reference_draws(row.key, 7, 4, 3, params), abs=1.5e-6), row.key
+    assert max(max(row.draws[8:12]) for row in rows) <= 4.0
+
+
+def test_correlated_normals_function_rejects_a_wrong_parameter_count(spark) -> None:
+    with pytest.raises(Exception, match="params must hold 11 numbers for 2 dimensions, got 3"):
+        spark.sql(f"SELECT {CORRELATED_NORMALS}(1L, 7, 4, 2, array(1D, 2D, 3D))").collect()
+
+
+def generated(spark, messages: int, devices: int, partitions: int | None = None):
+    """Generated messages (GENERATED_COLUMNS) of ``devices`` watches, and the schedule they follow."""
     spec, schedule = build_generator(
-        spark, GeneratorSpec(make_stats(), devices, 11, START, 64), rows, partitions
+        spark, GeneratorSpec(make_stats(), devices, 11, START, 64), messages, partitions
     )
     return spec.build().select(*GENERATED_COLUMNS), schedule
 
@@ -74,9 +128,9 @@ def test_generator_rows_depend_only_on_id(spark) -> None:
 
 
 def test_generator_timeline_is_10_hz_per_device(spark) -> None:
-    rows, _ = generated(spark, 30, 3)
-    first = rows.where(F.col("device_index") == 1).orderBy("seq").collect()
-    assert [r.seq for r in first] == list(range(10))
+    messages, _ = generated(spark, 9, 3)
+    first = to_readings(messages).where(F.col("device_index") == 1).orderBy("seq").collect()
+    assert [r.seq for r in first] == list(range(30))
     assert {r.device_id for r in first} == {"watch-00001"}
     steps = {(b.event_time - a.event_time).total_seconds() for a, b in itertools.pairwise(first)}
     assert steps == {0.1}
@@ -84,11 +138,12 @@ def test_generator_timeline_is_10_hz_per_device(spark) -> None:
 
 @pytest.fixture(scope="module")
 def full_cycle(spark):
-    """Three devices, each covering one whole schedule cycle (about 196k rows): class time is exact."""
+    """Readings of three devices, each covering one whole schedule cycle (about 196k readings): class time is
+    exact."""
     devices = 3
     _, schedule = generated(spark, 1, devices)
-    rows, _ = generated(spark, devices * schedule.cycle_ticks, devices)
-    return rows.cache()
+    messages, _ = generated(spark, devices * schedule.cycle_ticks // 10, devices)
+    return to_readings(messages).cache()
 
 
 def class_moments(rows, column: str) -> dict[str, tuple[float, float]]:
@@ -142,8 +197,14 @@ def test_generated_category_shares_match(full_cycle, column: str, shares: dict) 
     for row in counts:
         totals[row.true_activity] = totals.get(row.true_activity, 0) + row["count"]
     found = {(r.true_activity, r[column]): r["count"] / totals[r.true_activity] for r in counts}
-    expected = {(name, value): share for name, values in shares.items() for value, share in values.items()}
-    assert found == pytest.approx(expected, abs=SHARE_TOLERANCE)
+    for (name, value), share in {
+        (n, v): s for n, values in shares.items() for v, s in values.items()
+    }.items():
+        # One draw per message (10 readings): four standard errors of a share among the class's messages.
+        draws = totals[name] / 10
+        tolerance = 4 * math.sqrt(share * (1 - share) / draws)
+        assert found.get((name, value), 0.0) == pytest.approx(share, abs=tolerance), (name, value, draws)
+    assert set(found) <= {(n, v) for n, values in shares.items() for v in values}
 
 
 @pytest.mark.slow

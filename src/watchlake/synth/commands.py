@@ -21,18 +21,21 @@ def register(subparsers: Any) -> None:
             "class's means, sds and correlations clipped to its observed range, location fields and categories "
             "follow the class's shares. Without --kafka: write --rows rows as CASAS files sw1.p<90000+i>.csv to "
             "<lake>/staging/synthetic (label rows every labels.span_seconds, so `watchlake clean` and training "
-            "treat them like real data). With --kafka: stream JSON messages (schema WATCH_MESSAGE_V1, see "
-            "src/watchlake/synth/MESSAGE_SCHEMA.md) keyed by device id into kafka.topic for --seconds at --rate "
-            "rows/s, with an idempotent producer (acks=all). --check also writes the fidelity report."
+            "treat them like real data). With --kafka: stream JSON messages (schema WATCH_MESSAGE_V2: one per "
+            "watch and second, 10 readings each; see src/watchlake/synth/MESSAGE_SCHEMA.md) keyed by device id "
+            "into kafka.topic for --seconds at --rate readings/s, with an idempotent producer (acks=all). Row "
+            "counts and rates are readings, rounded up to whole messages. --check also writes the fidelity report."
         ),
     )
-    generate.add_argument("--rows", type=int, default=None, help="batch rows (default generate.batch_rows)")
+    generate.add_argument(
+        "--rows", type=int, default=None, help="batch readings (default generate.batch_rows)"
+    )
     generate.add_argument("--devices", type=int, default=None, help="watches (default generate.devices)")
     generate.add_argument(
         "--kafka", action="store_true", help="stream into Kafka instead of writing CASAS files"
     )
     generate.add_argument(
-        "--rate", type=int, default=None, help="target rows/s (default generate.rows_per_second)"
+        "--rate", type=int, default=None, help="target readings/s (default generate.rows_per_second)"
     )
     generate.add_argument(
         "--seconds", type=float, default=None, help="stream duration (default generate.stream_seconds)"
@@ -89,13 +92,14 @@ def _generate(args: argparse.Namespace) -> int:
         rate = args.rate or settings.generate.rows_per_second
         streamed = run_stream(spark, settings, stats, rate, args.seconds or settings.generate.stream_seconds)
         print(
-            f"streamed {streamed.rows} messages in {streamed.batches} batches to {streamed.topic} in "
-            f"{streamed.seconds:.1f} s ({streamed.rows_per_second:,.0f} messages/s, target {rate:,}/s)"
+            f"streamed {streamed.rows} readings ({streamed.messages} messages) in {streamed.batches} batches to "
+            f"{streamed.topic} in {streamed.seconds:.1f} s ({streamed.rows_per_second:,.0f} readings/s, target "
+            f"{rate:,}/s)"
         )
     else:
         batch = run_batch(spark, settings, stats, args.rows or settings.generate.batch_rows)
         print(
-            f"generated {batch.rows} rows of {batch.devices} watches: {batch.files} CASAS files in {batch.path}"
+            f"generated {batch.rows} readings of {batch.devices} watches: {batch.files} CASAS files in {batch.path}"
         )
     if args.check:
         _report(spark, settings, stats, args.rows or 200_000)

@@ -66,6 +66,12 @@ def class_parameters(class_column: str, rows: Sequence[Mapping[str, float]]) -> 
     return f"element_at(array({', '.join(structs)}), {class_column} + 1)"
 
 
+def class_array(class_column: str, rows: Sequence[Sequence[float]]) -> str:
+    """The row's class's numbers as one ``array<double>``: ``element_at(array(array(...) per class), class + 1)``."""
+    arrays = ", ".join(f"array({', '.join(number(value) for value in row)})" for row in rows)
+    return f"element_at(array({arrays}), {class_column} + 1)"
+
+
 def summary_parameters(prefix: str, summary: Summary) -> dict[str, float]:
     """mean, sd, min, max and missing fraction of a column as parameter fields (unknown sd: 0, bounds: +-1e308)."""
     return {
@@ -81,6 +87,12 @@ def normal_value(params: str, prefix: str, combination: str) -> str:
     """``mean + sd * combination`` clipped to ``[min, max]``, all read from the parameter struct."""
     value = f"({params}.{prefix}_mean + {params}.{prefix}_sd * ({combination}))"
     return f"least(greatest({value}, {params}.{prefix}_min), {params}.{prefix}_max)"
+
+
+def micro_rounded(value: str) -> str:
+    """``value`` rounded to 6 decimals, as the CASAS files of the batch mode are written: short JSON numbers
+    (Java prints a 17-digit double several times slower) and a resolution far below the sensors' own."""
+    return f"(rint({value} * 1000000D) / 1000000D)"
 
 
 def by_class(class_column: str, branches: Sequence[str]) -> str:

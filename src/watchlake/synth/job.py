@@ -1,9 +1,14 @@
 """``watchlake generate``: synthetic watches from the activity statistics, as CASAS files in staging (batch) or
-as JSON messages into Kafka (Spark Structured Streaming, idempotent producer)."""
+as JSON messages into Kafka (Spark Structured Streaming, idempotent producer).
+
+Counts of ``rows`` are readings (events); the generator makes them a message (one device-second, 10 readings) at
+a time, so counts and rates round up to whole messages.
+"""
 
 from __future__ import annotations
 
 import logging
+import math
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -13,10 +18,16 @@ from pyspark.sql.streaming import StreamingQuery
 
 from watchlake.errors import ConfigError
 from watchlake.lake import Lake
+from watchlake.messages import to_json_messages
 from watchlake.settings import Settings
 from watchlake.stats.model import ActivityStats
-from watchlake.synth.generator import GENERATED_COLUMNS, GeneratorSpec, build_generator
-from watchlake.synth.transforms import to_casas_lines, to_watch_messages, with_label_rows
+from watchlake.synth.generator import (
+    GENERATED_COLUMNS,
+    READINGS_PER_MESSAGE,
+    GeneratorSpec,
+    build_generator,
+)
+from watchlake.synth.transforms import to_casas_lines, to_readings, with_label_rows
 
 log = logging.getLogger(__name__)
 QUERY_NAME = "generate-kafka"
@@ -32,10 +43,11 @@ class BatchResult:
 
 @dataclass(frozen=True)
 class StreamResult:
-    rows: int
+    rows: int  # readings
+    messages: int
     batches: int
     seconds: float
-    rows_per_second: float
+    rows_per_second: float  # readings
     topic: str
 
 
@@ -64,15 +76,27 @@ def generator_spec(settings: Settings, stats: ActivityStats, devices: int | None
     )
 
 
-def generate_batch(
-    spark: SparkSession, settings: Settings, stats: ActivityStats, rows: int, devices: int | None = None
+def messages_for(readings: int) -> int:
+    """Messages that carry at least ``readings`` readings."""
+    return math.ceil(readings / READINGS_PER_MESSAGE)
+
+
+def generate_messages(
+    spark: SparkSession, settings: Settings, stats: ActivityStats, messages: int, devices: int | None = None
 ) -> DataFrame:
-    """``rows`` generated rows (ids 0..rows-1) with the ``GENERATED_COLUMNS``."""
-    spec, _ = build_generator(spark, generator_spec(settings, stats, devices), rows)
+    """``messages`` generated messages (ids 0..messages-1) with the ``GENERATED_COLUMNS``."""
+    spec, _ = build_generator(spark, generator_spec(settings, stats, devices), messages)
     return spec.build().select(*GENERATED_COLUMNS)
 
 
-def write_casas(spark: SparkSession, settings: Settings, generated: DataFrame) -> int:
+def generate_batch(
+    spark: SparkSession, settings: Settings, stats: ActivityStats, rows: int, devices: int | None = None
+) -> DataFrame:
+    """At least ``rows`` generated readings (whole messages): ``to_readings`` of :func:`generate_messages`."""
+    return to_readings(generate_messages(spark, settings, stats, messages_for(rows), devices))
+
+
+def write_casas(spark: SparkSession, settings: Settings, readings: DataFrame) -> int:
     """Write one CASAS file per device to ``Lake.synthetic_staging`` (replacing earlier ones); returns files.
 
     Spark writes each device's lines (headers first) into its own folder, which are then renamed to
@@ -80,7 +104,7 @@ def write_casas(spark: SparkSession, settings: Settings, generated: DataFrame) -
     """
     target = Lake.from_settings(settings).synthetic_staging
     scratch = f"{target}/_writing"
-    lines = to_casas_lines(with_label_rows(generated, settings.labels.span_seconds))
+    lines = to_casas_lines(with_label_rows(readings, settings.labels.span_seconds))
     (
         lines.repartition("participant")
         .sortWithinPartitions("participant", "seq")
@@ -107,11 +131,13 @@ def write_casas(spark: SparkSession, settings: Settings, generated: DataFrame) -
 
 
 def run_batch(spark: SparkSession, settings: Settings, stats: ActivityStats, rows: int) -> BatchResult:
-    """Generate ``rows`` rows for ``generate.devices`` watches into the staging layer in CASAS format."""
+    """Generate ``rows`` readings (rounded up to whole messages) for ``generate.devices`` watches into the
+    staging layer in CASAS format."""
+    rows = messages_for(rows) * READINGS_PER_MESSAGE
     files = write_casas(spark, settings, generate_batch(spark, settings, stats, rows))
     target = Lake.from_settings(settings).synthetic_staging
     log.info(
-        "generate: %d rows of %d watches -> %d CASAS files in %s",
+        "generate: %d readings of %d watches -> %d CASAS files in %s",
         rows,
         settings.generate.devices,
         files,
@@ -142,16 +168,20 @@ def start_stream(
     rows_per_second: int,
     topic: str | None = None,
 ) -> StreamingQuery:
-    """Start streaming generated messages into Kafka at ``rows_per_second`` (dbldatagen's rate-source mode).
+    """Start streaming generated messages into Kafka at ``rows_per_second`` readings, i.e. a tenth as many
+    messages (dbldatagen's rate-source mode).
 
     The checkpoint lives at ``Lake.checkpoint("generate-kafka")``; remove it to restart ids (and sequence numbers)
     from 0. Keyed by device id, so one device's messages stay ordered within one partition.
     """
     spec, _ = build_generator(spark, generator_spec(settings, stats), rows=1)
-    options = {"rowsPerSecond": rows_per_second, "numPartitions": spark.sparkContext.defaultParallelism}
+    options = {
+        "rowsPerSecond": messages_for(rows_per_second),
+        "numPartitions": spark.sparkContext.defaultParallelism,
+    }
     generated = spec.build(withStreaming=True, options=options).select(*GENERATED_COLUMNS)
     writer = (
-        to_watch_messages(generated)
+        to_json_messages(generated)
         .writeStream.format("kafka")
         .options(**kafka_sink_options(settings, topic))
         .option("checkpointLocation", Lake.from_settings(settings).checkpoint(QUERY_NAME))
@@ -171,7 +201,7 @@ def stop_between_batches(query: StreamingQuery, timeout_seconds: float = 60.0) -
 
 
 def stream_progress(query: StreamingQuery) -> tuple[int, int]:
-    """(rows, micro-batches) the query has completed, from its recent progress (kept for the last 100 batches)."""
+    """(messages, micro-batches) the query has completed, from its recent progress (kept for the last 100 batches)."""
     batches = {progress["batchId"]: progress["numInputRows"] for progress in query.recentProgress}
     return sum(batches.values()), len([b for b in batches.values() if b > 0])
 
@@ -179,7 +209,7 @@ def stream_progress(query: StreamingQuery) -> tuple[int, int]:
 def run_stream(
     spark: SparkSession, settings: Settings, stats: ActivityStats, rows_per_second: int, seconds: float
 ) -> StreamResult:
-    """Stream for about ``seconds`` at a target ``rows_per_second``; returns the rows actually written."""
+    """Stream for about ``seconds`` at a target ``rows_per_second`` (readings); returns what was written."""
     query = start_stream(spark, settings, stats, rows_per_second)
     started = time.monotonic()
     try:
@@ -190,8 +220,15 @@ def run_stream(
     elapsed = time.monotonic() - started
     if query.exception() is not None:
         raise RuntimeError(f"the generate stream failed: {query.exception()}")
-    rows, batches = stream_progress(query)
+    messages, batches = stream_progress(query)
+    rows = messages * READINGS_PER_MESSAGE
     log.info(
-        "generate: %d messages in %d batches to %s in %.1f s", rows, batches, settings.kafka.topic, elapsed
+        "generate: %d readings in %d messages, %d batches, to %s in %.1f s",
+        rows,
+        messages,
+        batches,
+        settings.kafka.topic,
+        elapsed,
     )
-    return StreamResult(rows, batches, elapsed, rows / elapsed if elapsed else 0.0, settings.kafka.topic)
+    rate = rows / elapsed if elapsed else 0.0
+    return StreamResult(rows, messages, batches, elapsed, rate, settings.kafka.topic)
