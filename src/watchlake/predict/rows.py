@@ -56,28 +56,30 @@ def _window_prediction() -> list[Column]:
     ]
 
 
+def _prediction_columns(query_name: str, batch_id: int, predicted_at: Column) -> list[Column]:
+    return [
+        *_window_prediction(),
+        F.col("confidence"),
+        F.col("margin"),
+        F.col("entropy"),
+        F.col("rows").cast("int").alias("events"),
+        F.col("model_version").cast("string").alias("model_version"),
+        F.lit(query_name).alias("query_name"),
+        F.lit(batch_id).cast("long").alias("batch_id"),
+        predicted_at.alias("predicted_at"),
+        _millis_between(predicted_at, F.col(LAST_ARRIVAL)).alias("latency_ms"),
+    ]
+
+
 def to_prediction_rows(scored: DataFrame, query_name: str, batch_id: int, predicted_at: Column) -> DataFrame:
     """PREDICTIONS columns from ``score()`` output that also has ``device_id`` and ``last_arrived_at``.
 
     ``predicted_at`` may be a per-row clock (see ``sinks``): it is evaluated once, and ``latency_ms`` is taken from
     that value.
     """
-    return (
-        scored.withColumn("_predicted_at", predicted_at)
-        .select(
-            *_window_prediction(),
-            "confidence",
-            "margin",
-            "entropy",
-            F.col("rows").cast("int").alias("events"),
-            F.col("model_version").cast("string").alias("model_version"),
-            F.lit(query_name).alias("query_name"),
-            F.lit(batch_id).cast("long").alias("batch_id"),
-            F.col("_predicted_at").alias("predicted_at"),
-            _millis_between(F.col("_predicted_at"), F.col(LAST_ARRIVAL)).alias("latency_ms"),
-        )
-        .select(*PREDICTIONS.column_names)
-    )
+    stamped = scored.withColumn("_predicted_at", predicted_at)
+    columns = _prediction_columns(query_name, batch_id, F.col("_predicted_at"))
+    return stamped.select(*columns).select(*PREDICTIONS.column_names)
 
 
 def confidence_value(measure: str) -> Column:
@@ -88,16 +90,19 @@ def confidence_value(measure: str) -> Column:
     return F.col(columns[measure])
 
 
+def _is_low_confidence(measure: str, threshold: float) -> Column:
+    value = confidence_value(measure)
+    return value > threshold if measure == "entropy" else value < threshold
+
+
 def select_low_confidence(scored: DataFrame, measure: str, threshold: float) -> DataFrame:
     """Scored windows an annotator should see: measure below ``threshold`` (entropy: above it)."""
-    value = confidence_value(measure)
-    return scored.where(value > threshold if measure == "entropy" else value < threshold)
+    return scored.where(_is_low_confidence(measure, threshold))
 
 
-def to_annotation_rows(scored: DataFrame, measure: str, queued_at: Column) -> DataFrame:
-    """ANNOTATION_QUEUE columns: what an annotator needs to judge a window: its features and raw signal."""
+def _annotation_columns(measure: str, queued_at: Column) -> list[Column]:
     features = F.to_json(F.struct(*[F.col(name) for name in FEATURE_COLUMNS]))
-    return scored.select(
+    return [
         *_window_prediction(),
         F.lit(measure).alias("confidence_measure"),
         confidence_value(measure).alias("confidence_value"),
@@ -105,7 +110,31 @@ def to_annotation_rows(scored: DataFrame, measure: str, queued_at: Column) -> Da
         _signal_json().alias("signal"),
         F.col("model_version").cast("string").alias("model_version"),
         queued_at.alias("queued_at"),
-    ).select(*ANNOTATION_QUEUE.column_names)
+    ]
+
+
+def to_annotation_rows(scored: DataFrame, measure: str, queued_at: Column) -> DataFrame:
+    """ANNOTATION_QUEUE columns: what an annotator needs to judge a window: its features and raw signal."""
+    return scored.select(*_annotation_columns(measure, queued_at)).select(*ANNOTATION_QUEUE.column_names)
+
+
+def to_sink_rows(
+    scored: DataFrame, query_name: str, batch_id: int, now: Column, measure: str, threshold: float
+) -> DataFrame:
+    """Both outputs of a scored micro-batch, so a sink collects them in one Spark job (no cache, no second pass).
+
+    One row per window: ``prediction``, a struct of the PREDICTIONS columns, and ``queued``, a struct of the
+    ANNOTATION_QUEUE columns when the window's confidence is low (``select_low_confidence``), else null. ``now``
+    is evaluated once per row and is both ``predicted_at`` and ``queued_at``.
+    """
+    stamped = scored.withColumn("_now", now)
+    now_once = F.col("_now")
+    prediction = F.struct(*_prediction_columns(query_name, batch_id, now_once))
+    queued = F.struct(*_annotation_columns(measure, now_once))
+    return stamped.select(
+        prediction.alias("prediction"),
+        F.when(_is_low_confidence(measure, threshold), queued).alias("queued"),
+    )
 
 
 def to_dead_letter_rows(dead_letters: DataFrame) -> DataFrame:

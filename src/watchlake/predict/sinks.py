@@ -13,12 +13,7 @@ from typing import Any
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from watchlake.predict.rows import (
-    select_low_confidence,
-    to_annotation_rows,
-    to_dead_letter_rows,
-    to_prediction_rows,
-)
+from watchlake.predict.rows import to_dead_letter_rows, to_sink_rows
 from watchlake.scoring import ChampionModel, score
 from watchlake.settings import PredictSettings
 from watchlake.warehouse.batches import BatchWrite, is_committed, write_batch
@@ -102,16 +97,18 @@ class PredictionSink(WarehouseSink):
         if self.skip_replay(windows, batch_id):
             return
         self.champion.refresh(windows.sparkSession)  # hot reload: a new champion scores from this batch on
-        scored = score(self.champion, windows).persist()
-        try:
-            now = _now_column()
-            predictions = _rows(to_prediction_rows(scored, self.query_name, batch_id, now))
-            doubtful = select_low_confidence(
-                scored, self.predict.confidence_measure, self.predict.low_confidence_threshold
-            )
-            queued = _rows(to_annotation_rows(doubtful, self.predict.confidence_measure, now))
-        finally:
-            scored.unpersist()
+        predict = self.predict
+        scored = score(self.champion, windows)
+        both = to_sink_rows(
+            scored,
+            self.query_name,
+            batch_id,
+            _now_column(),
+            predict.confidence_measure,
+            predict.low_confidence_threshold,
+        ).collect()
+        predictions = [tuple(row.prediction) for row in both]
+        queued = [tuple(row.queued) for row in both if row.queued is not None]
         self.commit(batch_id, {PREDICTIONS: predictions, ANNOTATION_QUEUE: queued})
         log.info(
             "%s batch %d: %d predictions (model v%d), %d queued for annotation",

@@ -134,7 +134,8 @@ def _format_storage(java: str, classpath: str, paths: dict[str, Path]) -> None:
     if (paths["data"] / "meta.properties").exists():
         return
     command = [java, *HEAP, "-cp", classpath, f"-Dlog4j2.configurationFile={paths['log4j']}", STORAGE_TOOL]
-    command += ["format", "--ignore-formatted", "-t", _cluster_id(), "-c", str(paths["config"])]
+    # "--cluster-id=ID" in one word: a random id may start with "-", which the tool would read as an option.
+    command += ["format", "--ignore-formatted", f"--cluster-id={_cluster_id()}", "-c", str(paths["config"])]
     result = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
     if result.returncode != 0:
         raise ServiceError(f"kafka: formatting {paths['data']} failed:\n{result.stdout}{result.stderr}")
