@@ -23,10 +23,11 @@ log = logging.getLogger(__name__)
 DEMO_WATCHES = 20
 
 _DESCRIPTION = """\
-Run the pipeline end to end on the local target with the embedded defaults: generate a CASAS-format sample
-(sample.*), stage it (ingest), clean it with Spark, compute per-activity statistics, train and register the
-activity classifier, then start Kafka and PostgreSQL (watchlake up), stream synthetic watches generated from
-the statistics into kafka.topic and score them into the warehouse's predictions table. Nothing leaves this
+Run the pipeline end to end on the local target with the embedded defaults: start Kafka and PostgreSQL
+(watchlake up), generate a CASAS-format sample (sample.*), stage it (ingest), clean it with Spark, compute
+per-activity statistics (kept in the lake and the warehouse), train and register the activity classifier, stream
+synthetic watches generated from the statistics into kafka.topic and score them into the warehouse's predictions
+table. With --batch-only: no services, the chain stops after training. Nothing leaves this
 machine; everything is written under runtime_dir. Services the demo started are stopped when it ends.
 """
 
@@ -82,9 +83,13 @@ def _demo(args: argparse.Namespace) -> int:
     )
     settings = settings.model_copy(update={"sample": sample})
     steps: list[_Step] = []
-    spark = _batch_chain(settings, steps)
-    if not args.batch_only:
-        _stream_chain(settings, spark, steps, args.stream_seconds)
+    if args.batch_only:
+        no_copy = settings.stats.model_copy(update={"warehouse_copy": "off"})
+        _batch_chain(settings.model_copy(update={"stats": no_copy}), steps)
+    else:
+        with _services(settings):  # up first, so the statistics reach the warehouse too
+            spark = _batch_chain(settings, steps)
+            _stream_chain(settings, spark, steps, args.stream_seconds)
     print("\nwatchlake demo finished:")
     for step in steps:
         print(f"  {step.name:<10} {step.seconds:7.1f} s  {step.outcome}")
@@ -120,7 +125,10 @@ def _batch_chain(settings: Settings, steps: list[_Step]) -> Any:
         steps,
         "stats",
         lambda: stats.run(settings, spark),
-        lambda r: f"{r.statistics} statistics of {r.readings} readings in {r.classes} classes",
+        lambda r: (
+            f"{r.statistics} statistics of {r.readings} readings in {r.classes} classes"
+            + (" (also in the warehouse)" if r.warehouse else "")
+        ),
     )
     _timed(steps, "train", lambda: train.run(settings, spark), _describe_training)
     return spark
@@ -166,23 +174,22 @@ def _stream_chain(settings: Settings, spark: Any, steps: list[_Step], seconds: f
         update={"generate": settings.generate.model_copy(update={"devices": DEMO_WATCHES})}
     )
     rate = DEMO_WATCHES * 10 * 20
-    with _services(settings):
-        stats = load_activity_stats(spark, settings)
-        _timed(
-            steps,
-            "generate",
-            lambda: synth.run_stream(spark, settings, stats, rate, seconds),
-            lambda r: (
-                f"{r.rows} synthetic readings from {settings.generate.devices} watches into "
-                f"{settings.kafka.topic} ({r.rows_per_second:,.0f}/s)"
-            ),
-        )
-        _timed(
-            steps,
-            "predict",
-            lambda: predict.run(settings, spark, available_now=True),
-            lambda r: (
-                f"{r.predictions} window predictions, {r.queued} queued for annotation, "
-                f"{r.dead_letters} dead letters, in {settings.warehouse.database}.predictions"
-            ),
-        )
+    stats = load_activity_stats(spark, settings)
+    _timed(
+        steps,
+        "generate",
+        lambda: synth.run_stream(spark, settings, stats, rate, seconds, fresh=True),
+        lambda r: (
+            f"{r.rows} synthetic readings ({r.messages} messages) from {settings.generate.devices} watches "
+            f"into {settings.kafka.topic} ({r.rows_per_second:,.0f}/s)"
+        ),
+    )
+    _timed(
+        steps,
+        "predict",
+        lambda: predict.run(settings, spark, available_now=True),
+        lambda r: (
+            f"{r.predictions} window predictions, {r.queued} queued for annotation, "
+            f"{r.dead_letters} dead letters, in {settings.warehouse.database}.predictions"
+        ),
+    )

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import json
 import time
+from pathlib import Path
 
 import pytest
 from kafka import KafkaConsumer
 from synth_stats import make_stats
 
+from watchlake.lake import Lake
 from watchlake.messages import to_json_messages
 from watchlake.settings import Settings
-from watchlake.synth.job import generate_messages, start_stream, stop_between_batches, stream_progress
+from watchlake.synth.job import (
+    QUERY_NAME,
+    forget_stream_position,
+    generate_messages,
+    start_stream,
+    stop_between_batches,
+    stream_progress,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.services]
 
@@ -63,3 +73,34 @@ def test_stream_to_kafka_consumer_reads_exactly_the_produced_messages(
     consumed = consume_all(stream_settings, produced)
     expected = to_json_messages(generate_messages(spark, stream_settings, stats, produced)).collect()
     assert sorted(consumed) == sorted((row.key, row.value) for row in expected)
+
+
+def _stream_until(spark, settings: Settings, stats, messages: int) -> int:
+    query = start_stream(spark, settings, stats, rows_per_second=2000)
+    try:
+        deadline = time.monotonic() + 90
+        while stream_progress(query)[0] < messages and time.monotonic() < deadline and query.isActive:
+            time.sleep(0.5)
+    finally:
+        stop_between_batches(query)
+    assert query.exception() is None
+    return stream_progress(query)[0]
+
+
+def test_forgetting_the_stream_position_starts_again_at_sequence_zero(
+    spark, stream_settings: Settings
+) -> None:
+    stats = make_stats()
+    first = _stream_until(spark, stream_settings, stats, 50)
+    checkpoint = Path(Lake.from_settings(stream_settings).checkpoint(QUERY_NAME))
+    assert checkpoint.is_dir()
+
+    assert forget_stream_position(spark, stream_settings) is True
+    assert not checkpoint.exists()
+    assert forget_stream_position(spark, stream_settings) is False
+    second = _stream_until(spark, stream_settings, stats, 50)
+
+    bodies = [json.loads(value) for _, value in consume_all(stream_settings, first + second)]
+    firsts = [b for b in bodies if (b["device_id"], b["seq"]) == ("watch-00000", 0)]
+    assert len(bodies) == first + second
+    assert len(firsts) == 2  # one from each stream

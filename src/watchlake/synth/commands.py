@@ -41,6 +41,14 @@ def register(subparsers: Any) -> None:
         "--seconds", type=float, default=None, help="stream duration (default generate.stream_seconds)"
     )
     generate.add_argument(
+        "--fresh",
+        action="store_true",
+        help=(
+            "with --kafka: start again at sequence number 0 instead of resuming the last stream (a resumed "
+            "stream first catches up, at --rate, every second it was stopped)"
+        ),
+    )
+    generate.add_argument(
         "--check", action="store_true", help="also write the fidelity report (as `watchlake fidelity`)"
     )
     _add_stats_from(generate)
@@ -90,7 +98,8 @@ def _generate(args: argparse.Namespace) -> int:
     stats = load_stats(spark, settings, args.stats_from)
     if args.kafka:
         rate = args.rate or settings.generate.rows_per_second
-        streamed = run_stream(spark, settings, stats, rate, args.seconds or settings.generate.stream_seconds)
+        seconds = args.seconds or settings.generate.stream_seconds
+        streamed = run_stream(spark, settings, stats, rate, seconds, fresh=args.fresh)
         print(
             f"streamed {streamed.rows} readings ({streamed.messages} messages) in {streamed.batches} batches to "
             f"{streamed.topic} in {streamed.seconds:.1f} s ({streamed.rows_per_second:,.0f} readings/s, target "

@@ -12,6 +12,7 @@ import math
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.streaming import StreamingQuery
@@ -114,9 +115,7 @@ def write_casas(spark: SparkSession, settings: Settings, readings: DataFrame) ->
         .option("lineSep", "\r\n")
         .text(scratch)
     )
-    jvm = spark.sparkContext._jvm
-    hadoop_path = jvm.org.apache.hadoop.fs.Path  # type: ignore[union-attr]
-    fs = hadoop_path(target).getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())  # type: ignore[union-attr]
+    fs, hadoop_path = _file_system(spark, target)
     files = 0
     for status in fs.globStatus(hadoop_path(f"{scratch}/participant=*/part-*")) or []:
         participant = status.getPath().getParent().getName().split("=", 1)[1]
@@ -128,6 +127,25 @@ def write_casas(spark: SparkSession, settings: Settings, readings: DataFrame) ->
         files += 1
     fs.delete(hadoop_path(scratch), True)
     return files
+
+
+def _file_system(spark: SparkSession, path: str) -> tuple[Any, Any]:
+    """The Hadoop file system of ``path`` (local disk, S3, ...) and the JVM ``Path`` class."""
+    hadoop_path = spark.sparkContext._jvm.org.apache.hadoop.fs.Path  # type: ignore[union-attr]
+    conf = spark.sparkContext._jsc.hadoopConfiguration()  # type: ignore[union-attr]
+    return hadoop_path(path).getFileSystem(conf), hadoop_path
+
+
+def forget_stream_position(spark: SparkSession, settings: Settings) -> bool:
+    """Delete the generator stream's checkpoint; True if there was one.
+
+    A stream restarted on its checkpoint continues the ids (and sequence numbers), but Spark's rate source first
+    catches up every second it was stopped, at the target rate: after a long pause, a flood. Without the
+    checkpoint, the next stream starts again at id 0, at the current time (unless ``generate.start`` is set).
+    """
+    checkpoint = Lake.from_settings(settings).checkpoint(QUERY_NAME)
+    fs, hadoop_path = _file_system(spark, checkpoint)
+    return bool(fs.delete(hadoop_path(checkpoint), True))
 
 
 def run_batch(spark: SparkSession, settings: Settings, stats: ActivityStats, rows: int) -> BatchResult:
@@ -207,9 +225,19 @@ def stream_progress(query: StreamingQuery) -> tuple[int, int]:
 
 
 def run_stream(
-    spark: SparkSession, settings: Settings, stats: ActivityStats, rows_per_second: int, seconds: float
+    spark: SparkSession,
+    settings: Settings,
+    stats: ActivityStats,
+    rows_per_second: int,
+    seconds: float,
+    *,
+    fresh: bool = False,
 ) -> StreamResult:
-    """Stream for about ``seconds`` at a target ``rows_per_second`` (readings); returns what was written."""
+    """Stream for about ``seconds`` at a target ``rows_per_second`` (readings); returns what was written.
+
+    ``fresh``: start from id 0 instead of resuming the last stream (see :func:`forget_stream_position`)."""
+    if fresh and forget_stream_position(spark, settings):
+        log.info("generate: previous stream position forgotten; ids start again at 0")
     query = start_stream(spark, settings, stats, rows_per_second)
     started = time.monotonic()
     try:
