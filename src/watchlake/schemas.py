@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pyspark.sql.types import (
     ArrayType,
+    DataType,
     DateType,
     DoubleType,
     IntegerType,
@@ -63,15 +64,24 @@ REJECT_REASONS: tuple[str, ...] = (
     "charging",  # the watch was on its charger: not wear time
 )
 
+
+def _sensor_fields(motion_type: DataType | None = None) -> list[StructField]:
+    """What a watch measures, in CASAS order: the motion axes (of ``motion_type``, default double), location and
+    battery."""
+    return [
+        *(StructField(name, motion_type or DoubleType(), False) for name in MOTION_FIELDS),
+        StructField("location_type", StringType(), True),
+        *(StructField(name, DoubleType(), True) for name in LOCATION_FIELDS),
+        StructField("battery_state", StringType(), True),
+    ]
+
+
 # --- processed: cleaned readings -----------------------------------------------------------------------
 READINGS = StructType(
     [
         StructField("participant", StringType(), False),
         StructField("stamp", TimestampType(), False),
-        *(StructField(name, DoubleType(), False) for name in MOTION_FIELDS),
-        StructField("location_type", StringType(), True),
-        *(StructField(name, DoubleType(), True) for name in LOCATION_FIELDS),
-        StructField("battery_state", StringType(), True),
+        *_sensor_fields(),
         StructField("user_activity_label", StringType(), True),
         StructField("source_file", StringType(), False),
         StructField("date", DateType(), False),
@@ -125,10 +135,7 @@ WATCH_MESSAGE_V2 = StructType(
         StructField("seq", LongType(), False),
         StructField("event_time", TimestampType(), False),
         StructField("interval_ms", IntegerType(), False),
-        *(StructField(name, ArrayType(DoubleType()), False) for name in MOTION_FIELDS),
-        StructField("location_type", StringType(), True),
-        *(StructField(name, DoubleType(), True) for name in LOCATION_FIELDS),
-        StructField("battery_state", StringType(), True),
+        *_sensor_fields(ArrayType(DoubleType())),
         StructField("true_activity", StringType(), False),
     ]
 )
@@ -138,10 +145,7 @@ WATCH_READING = StructType(
         StructField("device_id", StringType(), False),
         StructField("seq", LongType(), False),
         StructField("event_time", TimestampType(), False),
-        *(StructField(name, DoubleType(), False) for name in MOTION_FIELDS),
-        StructField("location_type", StringType(), True),
-        *(StructField(name, DoubleType(), True) for name in LOCATION_FIELDS),
-        StructField("battery_state", StringType(), True),
+        *_sensor_fields(),
         StructField("true_activity", StringType(), False),
     ]
 )
