@@ -2,7 +2,7 @@
 step longer than the last, each ending in the no-op sink (or the driver, for collect and the warehouse write).
 
 The difference between two consecutive stages is the cost of the step added. Same functions as the stream
-(``split_messages``, ``to_windows``, ``score``, ``to_prediction_rows``, ``write_batch``); batch aggregation has no
+(``split_messages``, ``to_windows``, ``score``, ``to_sink_rows``, ``write_batch``); batch aggregation has no
 state store, so the streaming drain is slower than the last stage by the state store's share.
 """
 
@@ -18,12 +18,12 @@ from pyspark.sql import functions as F
 
 from watchlake.features import transforms as features
 from watchlake.predict.messages import ARRIVED_AT, split_messages
-from watchlake.predict.rows import LAST_ARRIVAL, SIGNAL, signal_aggregate, to_prediction_rows
+from watchlake.predict.rows import LAST_ARRIVAL, SIGNAL, signal_aggregate, to_sink_rows
 from watchlake.scoring import ChampionModel, score
 from watchlake.settings import Settings
 from watchlake.warehouse.batches import ensure_tables, write_batch
 from watchlake.warehouse.connection import connect
-from watchlake.warehouse.tables import PREDICTIONS
+from watchlake.warehouse.tables import ANNOTATION_QUEUE, PREDICTIONS
 
 
 def _extra_aggregates() -> dict[str, Column]:
@@ -99,7 +99,9 @@ def profile(
     )
     readings, dead_letters = split_messages(raw, settings.predict.max_message_bytes)
     windows = _windows(readings, settings)
-    prediction_rows = to_prediction_rows(score(champion, windows), "profile", 0, F.current_timestamp())
+    prediction_rows = to_sink_rows(
+        score(champion, windows), "profile", 0, F.current_timestamp(), "margin", 0.2
+    )
     _noop(windows)()  # warm-up: code generation, JIT, Kafka consumer pool
     stages: dict[str, Callable[[], Any]] = {
         "1_kafka_read": _noop(raw),
@@ -117,19 +119,24 @@ def profile(
         seconds, value = _timed(action)
         result[name] = {"seconds": round(seconds, 2), "events_per_second": round(events / seconds)}
         if name.startswith("5_"):
-            collected = [tuple(row) for row in value]
+            collected = value
             result[name]["windows"] = len(collected)
     result["6_warehouse_write"] = _warehouse_write(settings, collected)
     return result
 
 
-def _warehouse_write(settings: Settings, rows: list[tuple[Any, ...]]) -> dict[str, Any]:
+def _warehouse_write(settings: Settings, collected: list[Any]) -> dict[str, Any]:
+    """The sink's commit of ``to_sink_rows`` output: predictions and the annotation queue, one transaction."""
+    predictions = [tuple(row.prediction) for row in collected]
+    queued = [tuple(row.queued) for row in collected if row.queued is not None]
+    rows = {PREDICTIONS: predictions, ANNOTATION_QUEUE: queued}
     connection = connect(settings)
     try:
         ensure_tables(connection, settings.warehouse.schema_name)
         seconds, _ = _timed(
-            lambda: write_batch(connection, settings.warehouse.schema_name, "profile", 0, {PREDICTIONS: rows})
+            lambda: write_batch(connection, settings.warehouse.schema_name, "profile", 0, rows)
         )
     finally:
         connection.close()
-    return {"rows": len(rows), "seconds": round(seconds, 3), "rows_per_second": round(len(rows) / seconds)}
+    written = len(predictions) + len(queued)
+    return {"rows": written, "seconds": round(seconds, 3), "rows_per_second": round(written / seconds)}

@@ -6,7 +6,7 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from watchlake.features.transforms import FEATURE_COLUMNS, MAGNITUDES, WINDOW_END, WINDOW_START
-from watchlake.warehouse.tables import ANNOTATION_QUEUE, DEAD_LETTERS, PREDICTIONS
+from watchlake.warehouse.tables import ANNOTATION_QUEUE, DEAD_LETTERS, PREDICTIONS, Table
 
 LAST_ARRIVAL = "last_arrived_at"
 SIGNAL = "signal"
@@ -45,41 +45,30 @@ def _millis_between(later: Column, earlier: Column) -> Column:
     return (F.unix_micros(later) - F.unix_micros(earlier)) / 1000.0
 
 
-def _window_prediction() -> list[Column]:
-    """The columns every warehouse row about a scored window starts with: which window, what was predicted."""
-    return [
-        F.col("device_id"),
-        F.col(WINDOW_START),
-        F.col(WINDOW_END),
-        F.col("predicted_activity").alias("predicted_class"),
-        F.to_json("class_probabilities").alias("probabilities"),
-    ]
+def _window_prediction() -> dict[str, Column]:
+    """The columns every warehouse row about a scored window has: which window, what was predicted, by which model."""
+    return {
+        "device_id": F.col("device_id"),
+        WINDOW_START: F.col(WINDOW_START),
+        WINDOW_END: F.col(WINDOW_END),
+        "predicted_class": F.col("predicted_activity"),
+        "probabilities": F.to_json("class_probabilities"),
+        "model_version": F.col("model_version").cast("string"),
+    }
 
 
-def _prediction_columns(query_name: str, batch_id: int, predicted_at: Column) -> list[Column]:
-    return [
-        *_window_prediction(),
-        F.col("confidence"),
-        F.col("margin"),
-        F.col("entropy"),
-        F.col("rows").cast("int").alias("events"),
-        F.col("model_version").cast("string").alias("model_version"),
-        F.lit(query_name).alias("query_name"),
-        F.lit(batch_id).cast("long").alias("batch_id"),
-        predicted_at.alias("predicted_at"),
-        _millis_between(predicted_at, F.col(LAST_ARRIVAL)).alias("latency_ms"),
-    ]
-
-
-def to_prediction_rows(scored: DataFrame, query_name: str, batch_id: int, predicted_at: Column) -> DataFrame:
-    """PREDICTIONS columns from ``score()`` output that also has ``device_id`` and ``last_arrived_at``.
-
-    ``predicted_at`` may be a per-row clock (see ``sinks``): it is evaluated once, and ``latency_ms`` is taken from
-    that value.
-    """
-    stamped = scored.withColumn("_predicted_at", predicted_at)
-    columns = _prediction_columns(query_name, batch_id, F.col("_predicted_at"))
-    return stamped.select(*columns).select(*PREDICTIONS.column_names)
+def _prediction_columns(query_name: str, batch_id: int, predicted_at: Column) -> dict[str, Column]:
+    return {
+        **_window_prediction(),
+        "confidence": F.col("confidence"),
+        "margin": F.col("margin"),
+        "entropy": F.col("entropy"),
+        "events": F.col("rows").cast("int"),
+        "query_name": F.lit(query_name),
+        "batch_id": F.lit(batch_id).cast("long"),
+        "predicted_at": predicted_at,
+        "latency_ms": _millis_between(predicted_at, F.col(LAST_ARRIVAL)),
+    }
 
 
 def confidence_value(measure: str) -> Column:
@@ -95,27 +84,20 @@ def _is_low_confidence(measure: str, threshold: float) -> Column:
     return value > threshold if measure == "entropy" else value < threshold
 
 
-def select_low_confidence(scored: DataFrame, measure: str, threshold: float) -> DataFrame:
-    """Scored windows an annotator should see: measure below ``threshold`` (entropy: above it)."""
-    return scored.where(_is_low_confidence(measure, threshold))
+def _annotation_columns(measure: str, queued_at: Column) -> dict[str, Column]:
+    return {
+        **_window_prediction(),
+        "confidence_measure": F.lit(measure),
+        "confidence_value": confidence_value(measure),
+        "features": F.to_json(F.struct(*[F.col(name) for name in FEATURE_COLUMNS])),
+        "signal": _signal_json(),
+        "queued_at": queued_at,
+    }
 
 
-def _annotation_columns(measure: str, queued_at: Column) -> list[Column]:
-    features = F.to_json(F.struct(*[F.col(name) for name in FEATURE_COLUMNS]))
-    return [
-        *_window_prediction(),
-        F.lit(measure).alias("confidence_measure"),
-        confidence_value(measure).alias("confidence_value"),
-        features.alias("features"),
-        _signal_json().alias("signal"),
-        F.col("model_version").cast("string").alias("model_version"),
-        queued_at.alias("queued_at"),
-    ]
-
-
-def to_annotation_rows(scored: DataFrame, measure: str, queued_at: Column) -> DataFrame:
-    """ANNOTATION_QUEUE columns: what an annotator needs to judge a window: its features and raw signal."""
-    return scored.select(*_annotation_columns(measure, queued_at)).select(*ANNOTATION_QUEUE.column_names)
+def _row_of(table: Table, columns: dict[str, Column]) -> Column:
+    """A struct of ``table``'s columns in the table's order (a KeyError names a column left out)."""
+    return F.struct(*(columns[name].alias(name) for name in table.column_names))
 
 
 def to_sink_rows(
@@ -124,13 +106,13 @@ def to_sink_rows(
     """Both outputs of a scored micro-batch, so a sink collects them in one Spark job (no cache, no second pass).
 
     One row per window: ``prediction``, a struct of the PREDICTIONS columns, and ``queued``, a struct of the
-    ANNOTATION_QUEUE columns when the window's confidence is low (``select_low_confidence``), else null. ``now``
-    is evaluated once per row and is both ``predicted_at`` and ``queued_at``.
+    ANNOTATION_QUEUE columns when the window's confidence measure is below ``threshold`` (entropy: above it), else
+    null. ``now`` is evaluated once per row and is both ``predicted_at`` and ``queued_at``.
     """
     stamped = scored.withColumn("_now", now)
     now_once = F.col("_now")
-    prediction = F.struct(*_prediction_columns(query_name, batch_id, now_once))
-    queued = F.struct(*_annotation_columns(measure, now_once))
+    prediction = _row_of(PREDICTIONS, _prediction_columns(query_name, batch_id, now_once))
+    queued = _row_of(ANNOTATION_QUEUE, _annotation_columns(measure, now_once))
     return stamped.select(
         prediction.alias("prediction"),
         F.when(_is_low_confidence(measure, threshold), queued).alias("queued"),
