@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 
@@ -13,6 +14,7 @@ from synth_stats import BATTERY, LOCATIONS, SHARES, correlation, make_stats
 
 from watchlake.schemas import LOCATION_FIELDS, MOTION_FIELDS
 from watchlake.spark import CORRELATED_NORMALS
+from watchlake.stats.model import Summary
 from watchlake.synth.generator import GENERATED_COLUMNS, GeneratorSpec, build_generator
 from watchlake.synth.plan import TICK_SECONDS, build_schedule, cholesky_factor
 from watchlake.synth.transforms import to_readings
@@ -226,3 +228,31 @@ def test_generated_values_stay_in_observed_range(full_cycle) -> None:
     for row in bounds:
         expected = stats.classes[row.true_activity].numeric["yaw"]
         assert expected.min <= row.lo <= row.hi <= expected.max
+
+
+def test_location_values_that_vary_by_less_than_a_micro_degree_keep_their_spread(spark) -> None:
+    # Distances from the mean location can vary by 1e-7 degrees within a class: no rounding may flatten them.
+    stats = make_stats()
+    relax = stats.classes["Relax"]
+    tiny = Summary(10_000, 3e-4, 2e-7, 3e-4 - 1e-6, 3e-4 + 1e-6, 0.0, {0.5: 3e-4})
+    stats = dataclasses.replace(
+        stats,
+        classes={
+            **stats.classes,
+            "Relax": dataclasses.replace(
+                relax, numeric={**relax.numeric, "latitude_distance_from_mean": tiny}
+            ),
+        },
+    )
+    spec, _ = build_generator(spark, GeneratorSpec(stats, 3, 11, START, 64), 6_000)
+    found = (
+        spec.build()
+        .where(F.col("true_activity") == "Relax")
+        .agg(
+            F.stddev_samp("latitude_distance_from_mean").alias("sd"),
+            F.count_distinct("latitude_distance_from_mean").alias("n"),
+        )
+        .first()
+    )
+    assert found.sd == pytest.approx(2e-7, rel=0.1)
+    assert found.n > 1000

@@ -89,12 +89,6 @@ def normal_value(params: str, prefix: str, combination: str) -> str:
     return f"least(greatest({value}, {params}.{prefix}_min), {params}.{prefix}_max)"
 
 
-def micro_rounded(value: str) -> str:
-    """``value`` rounded to 6 decimals, as the CASAS files of the batch mode are written: short JSON numbers
-    (Java prints a 17-digit double several times slower) and a resolution far below the sensors' own."""
-    return f"(rint({value} * 1000000D) / 1000000D)"
-
-
 def by_class(class_column: str, branches: Sequence[str]) -> str:
     """``CASE class WHEN 0 THEN branches[0] ... END`` (NULL for an unknown class index)."""
     whens = " ".join(f"WHEN {i} THEN {branch}" for i, branch in enumerate(branches))

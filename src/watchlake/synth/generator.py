@@ -199,7 +199,9 @@ def _add_values(spec: dg.DataGenerator, stats: ActivityStats, classes: tuple[str
             for name in classes
         ]
         params = _add_parameters(spec, column, rows)
-        value = ex.micro_rounded(ex.normal_value(params, column, normal))
+        # Not rounded, unlike the motion axes: distances from the mean location can vary by less than 1e-6
+        # degrees within a class, and a location fix is only 7 numbers a message.
+        value = ex.normal_value(params, column, normal)
         expr = f"if(u_loc < {params}.{column}_missing, CAST(NULL AS DOUBLE), {value})"
         _add(spec, column, DoubleType(), expr, [params, "u_loc", normal], omit=False)
     for column, uniform in (("location_type", "u_loc"), ("battery_state", "u_battery")):

@@ -40,8 +40,9 @@ def with_label_rows(readings: DataFrame, span_seconds: float) -> DataFrame:
 def to_casas_lines(labelled: DataFrame, participant_base: int = PARTICIPANT_BASE) -> DataFrame:
     """One CASAS CSV line per row (``participant``, ``seq``, ``line``) plus the two header rows (seq -2, -1).
 
-    Floats are rounded to 6 decimals and written as Spark prints doubles (``0.25``, ``1.0E-5``), which every
-    CASAS reader parses; stamps have 6 fractional digits. Line endings are added by the writer.
+    Floats are written as Spark prints doubles (``0.25``, ``1.0E-5``), which every CASAS reader parses: the motion
+    axes as generated (6 decimals), location values whole (they can vary by less than 1e-6 within a class).
+    Stamps have 6 fractional digits. Line endings are added by the writer.
     """
     participant = F.concat(F.lit("p"), (F.col("device_index") + participant_base).cast("string"))
     values: list[Column] = []
@@ -49,7 +50,7 @@ def to_casas_lines(labelled: DataFrame, participant_base: int = PARTICIPANT_BASE
         if name == "stamp":
             values.append(F.date_format("event_time", CASAS_STAMP))
         elif name in FLOAT_FIELDS:
-            values.append(F.coalesce(F.round(F.col(name), 6).cast("string"), F.lit("")))
+            values.append(F.coalesce(F.col(name).cast("string"), F.lit("")))
         else:
             values.append(_csv_field(F.col(name)))
     rows = labelled.select(participant.alias("participant"), "seq", F.concat_ws(",", *values).alias("line"))
