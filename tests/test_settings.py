@@ -54,3 +54,14 @@ def test_password_comes_from_environment_and_is_hidden(monkeypatch: pytest.Monke
     settings = load_settings("local")
     assert settings.warehouse.password.get_secret_value() == "s3cret"
     assert "s3cret" not in repr(settings)
+
+
+def test_with_section_changes_one_section_of_a_copy() -> None:
+    from watchlake.settings import with_section
+
+    settings = load_settings("local")
+    changed = with_section(settings, "stats", warehouse_copy="off")
+    assert changed.stats.warehouse_copy == "off"
+    assert changed.stats.quantiles == settings.stats.quantiles
+    assert changed.generate == settings.generate
+    assert settings.stats.warehouse_copy != "off"  # the original is untouched

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from watchlake.cli import add_command, settings_of
-from watchlake.settings import Settings
+from watchlake.settings import Settings, with_section
 
 log = logging.getLogger(__name__)
 
@@ -74,18 +74,13 @@ def _timed(steps: list[_Step], name: str, action: Callable[[], Any], describe: C
 
 def _demo(args: argparse.Namespace) -> int:
     settings = settings_of(args)
-    sample = settings.sample.model_copy(
-        update={
-            key: value
-            for key, value in {"participants": args.participants, "hours": args.hours}.items()
-            if value is not None
-        }
+    sizes = {"participants": args.participants, "hours": args.hours}
+    settings = with_section(
+        settings, "sample", **{key: value for key, value in sizes.items() if value is not None}
     )
-    settings = settings.model_copy(update={"sample": sample})
     steps: list[_Step] = []
     if args.batch_only:
-        no_copy = settings.stats.model_copy(update={"warehouse_copy": "off"})
-        _batch_chain(settings.model_copy(update={"stats": no_copy}), steps)
+        _batch_chain(with_section(settings, "stats", warehouse_copy="off"), steps)
     else:
         with _services(settings):  # up first, so the statistics reach the warehouse too
             spark = _batch_chain(settings, steps)
@@ -170,9 +165,7 @@ def _stream_chain(settings: Settings, spark: Any, steps: list[_Step], seconds: f
 
     # A small fleet, faster than real time: each watch sends its 10 Hz readings at 20x speed, so windows close
     # within seconds and the predictor has a few hundred windows to score.
-    settings = settings.model_copy(
-        update={"generate": settings.generate.model_copy(update={"devices": DEMO_WATCHES})}
-    )
+    settings = with_section(settings, "generate", devices=DEMO_WATCHES)
     rate = DEMO_WATCHES * 10 * 20
     stats = load_activity_stats(spark, settings)
     _timed(

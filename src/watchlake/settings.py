@@ -288,6 +288,12 @@ def load_settings(env: str | None = None, **overrides: Any) -> Settings:
         _conf_data.reset(token)
 
 
+def with_section(settings: Settings, section: str, **values: Any) -> Settings:
+    """A copy of ``settings`` whose ``section`` (``stats``, ``generate``, ...) has ``values`` instead (settings are
+    frozen: commands and the demo derive what they change for one run)."""
+    return settings.model_copy(update={section: getattr(settings, section).model_copy(update=values)})
+
+
 def _read_yaml(path: Path) -> dict[str, Any]:
     try:
         text = path.read_text(encoding="utf-8")

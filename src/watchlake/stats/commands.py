@@ -35,14 +35,13 @@ def register(subparsers: Any) -> None:
 
 
 def _stats(args: argparse.Namespace) -> int:
+    from watchlake.settings import with_section
     from watchlake.spark import build_session
     from watchlake.stats.job import run, warehouse_location
 
     settings = settings_of(args)
     if args.no_warehouse:
-        settings = settings.model_copy(
-            update={"stats": settings.stats.model_copy(update={"warehouse_copy": "off"})}
-        )
+        settings = with_section(settings, "stats", warehouse_copy="off")
     result = run(settings, build_session(settings, "watchlake-stats"))
     table = f" (table {result.table})" if result.table else ""
     copy = (

@@ -65,31 +65,32 @@ def replace_statistics(
     return run
 
 
-def read_statistics(connection: Any, schema: str) -> list[tuple[Any, ...]]:
-    """Every statistics row as a tuple in ``ACTIVITY_STATS`` field order; empty when the table is missing."""
+def _select(connection: Any, sql: str) -> list[tuple[Any, ...]]:
+    """The rows of a read-only query; empty when its table is missing. Ends the transaction psycopg2 opened."""
     try:
         with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT {quoted(ACTIVITY_STATISTICS.column_names)} FROM {schema}.{ACTIVITY_STATISTICS.name}"
-            )
+            cursor.execute(sql)
             return list(cursor.fetchall())
     except errors.UndefinedTable:
         return []
     finally:
-        connection.rollback()  # end the read-only transaction psycopg2 opened (or the failed one)
+        connection.rollback()  # end the read-only transaction (or the failed one)
+
+
+def read_statistics(connection: Any, schema: str) -> list[tuple[Any, ...]]:
+    """Every statistics row as a tuple in ``ACTIVITY_STATS`` field order; empty when the table is missing."""
+    columns = quoted(ACTIVITY_STATISTICS.column_names)
+    return _select(connection, f"SELECT {columns} FROM {schema}.{ACTIVITY_STATISTICS.name}")
 
 
 def latest_run(connection: Any, schema: str) -> StatisticsRun | None:
     """The last publish recorded, or None when there is none (or no run table)."""
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT {quoted(STATISTICS_RUNS.column_names)} FROM {schema}.{STATISTICS_RUNS.name} "
-                "ORDER BY published_at DESC LIMIT 1"
-            )
-            found = cursor.fetchone()
-    except errors.UndefinedTable:
-        found = None
-    finally:
-        connection.rollback()
-    return None if found is None else StatisticsRun(found[0], int(found[1]), int(found[2]), int(found[3]))
+    columns = quoted(STATISTICS_RUNS.column_names)
+    found = _select(
+        connection,
+        f"SELECT {columns} FROM {schema}.{STATISTICS_RUNS.name} ORDER BY published_at DESC LIMIT 1",
+    )
+    if not found:
+        return None
+    published_at, readings, statistics, classes = found[0]
+    return StatisticsRun(published_at, int(readings), int(statistics), int(classes))

@@ -81,11 +81,9 @@ def _add_stats_from(parser: argparse.ArgumentParser) -> None:
 
 
 def _override(settings: Any, args: argparse.Namespace) -> Any:
-    if args.devices:
-        return settings.model_copy(
-            update={"generate": settings.generate.model_copy(update={"devices": args.devices})}
-        )
-    return settings
+    from watchlake.settings import with_section
+
+    return with_section(settings, "generate", devices=args.devices) if args.devices else settings
 
 
 def _generate(args: argparse.Namespace) -> int:
