@@ -18,7 +18,8 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 import watchlake.predict.job as predict_job
-from watchlake.features.transforms import WINDOW_END
+from watchlake.features.assembly import KEY, windows_of
+from watchlake.features.transforms import WINDOW_END, finish_windows
 from watchlake.predict.rows import LAST_ARRIVAL
 from watchlake.predict.sinks import PredictionSink
 from watchlake.scoring import score
@@ -66,15 +67,19 @@ def _ms(later: datetime, earlier: datetime) -> float:
 
 
 class NoopScoredSink(PredictionSink):
-    """Reference sink: scores the windows like the real one, then only collects two timestamps per window."""
+    """Reference sink: finishes and scores the windows like the real one (dead letters left aside), then only
+    collects two timestamps per window."""
 
     timings: list[BatchTiming]
 
-    def __call__(self, windows: DataFrame, batch_id: int) -> None:
+    def __call__(self, assembled: DataFrame, batch_id: int) -> None:
         if not hasattr(self, "timings"):
             self.timings = []
         started_at, started = _naive_utc_now(), time.perf_counter()
-        self.champion.refresh(windows.sparkSession)
+        self.champion.refresh(assembled.sparkSession)
+        windows = finish_windows(
+            windows_of(assembled).withColumnRenamed(KEY, "device_id"), "device_id", keep=(LAST_ARRIVAL,)
+        )
         scored = score(self.champion, windows)
         rows = scored.select(F.col(WINDOW_END), F.col(LAST_ARRIVAL), F.col("predicted_activity")).collect()
         ended_at = _naive_utc_now()

@@ -170,7 +170,7 @@ def sink_summary(sink: Any, since: float | None = None) -> dict[str, Any]:
 
 
 def _stop(running: Any, wait_seconds: float = 30.0) -> dict[str, Any]:
-    """Stop both queries between micro-batches (waiting up to ``wait_seconds`` for a running one to end)."""
+    """Stop the query between micro-batches (waiting up to ``wait_seconds`` for a running one to end)."""
     deadline = time.monotonic() + wait_seconds
     for query in running.queries:
         while query.isActive and query.status.get("isTriggerActive") and time.monotonic() < deadline:
@@ -200,8 +200,7 @@ def drain(spark: SparkSession, settings: Settings, sink: str, timeout: float) ->
         "wall_seconds": round(time.time() - started, 1),
         # The first batch pays for code generation and state store set-up: sustained starts at the second one.
         "predictions_query": progress_summary(running.predictions, _second_batch_start(running.predictions)),
-        "dead_letter_query": progress_summary(running.dead_letters, 0),
-        "sink_timing": sink_summary(running.prediction_sink),
+        "sink_timing": sink_summary(running.sink),
     }
     return result
 
@@ -251,8 +250,7 @@ def paced(
         "target_events_per_second": rate,
         "producer": produced,
         "predictions_query": progress_summary(running.predictions, steady_from),
-        "dead_letter_query": progress_summary(running.dead_letters, steady_from),
-        "sink_timing": sink_summary(running.prediction_sink, steady_from),
+        "sink_timing": sink_summary(running.sink, steady_from),
     }
     if sink == "warehouse":
         result["latency"] = warehouse_latency(settings, steady_from)

@@ -132,8 +132,10 @@ class LabelSettings(_Section):
 
 
 class FeatureSettings(_Section):
-    window_seconds: float = Field(default=60.0, gt=0)
-    step_seconds: float = Field(default=60.0, gt=0)
+    """Feature windows (whole seconds: a window is made of seconds of readings)."""
+
+    window_seconds: int = Field(default=60, ge=1)
+    step_seconds: int = Field(default=60, ge=1)
 
 
 class TrainSettings(_Section):

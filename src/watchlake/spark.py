@@ -21,10 +21,12 @@ JAR_FOLDERS = ("spark-kafka", "jdbc", "functions")
 PARSE_DOUBLE = "watchlake_parse_double"
 PARSE_STAMP = "watchlake_parse_stamp"
 CORRELATED_NORMALS = "watchlake_correlated_normals"
+SECOND_PARTIALS = "watchlake_second_partials"
 SQL_FUNCTIONS = {
     PARSE_DOUBLE: ("watchlake.functions.ParseDouble", "double"),
     PARSE_STAMP: ("watchlake.functions.ParseStamp", "bigint"),
     CORRELATED_NORMALS: ("watchlake.functions.CorrelatedNormals", "array<double>"),
+    SECOND_PARTIALS: ("watchlake.functions.SecondPartials", "array<double>"),
 }
 GARBAGE_COLLECTORS = {"parallel": "-XX:+UseParallelGC", "g1": "-XX:+UseG1GC"}
 

@@ -69,14 +69,38 @@ def test_to_windows_axis_statistics_are_exact(tumbling):
     assert row.user_acceleration_x_mean == pytest.approx(2.5)
     assert row.user_acceleration_x_sd == pytest.approx(math.sqrt(1.25))
     assert (row.user_acceleration_x_min, row.user_acceleration_x_max) == (1.0, 4.0)
-    assert (row.user_acceleration_x_p25, row.user_acceleration_x_p50, row.user_acceleration_x_p75) == (
-        1.0,
-        2.0,
-        3.0,
-    )
     assert row.user_acceleration_x_energy == pytest.approx((1 + 4 + 9 + 16) / 4)
+    # Values 1, 2, 3, 4: symmetric (skewness 0), kurtosis E[(x - 2.5)^4] / 1.25^2 = 2.5625 / 1.5625.
+    assert row.user_acceleration_x_skewness == pytest.approx(0.0, abs=1e-12)
+    assert row.user_acceleration_x_kurtosis == pytest.approx(1.64)
+    # One reading per second: no consecutive pair inside a second, no change measured.
+    assert row.user_acceleration_x_mean_abs_change == 0.0
     assert row.acceleration_magnitude_max == pytest.approx(5.0)
     assert row.yaw_mean == pytest.approx(0.1) and row.roll_sd == pytest.approx(0.0)
+    assert (row.yaw_skewness, row.yaw_kurtosis) == (0.0, 0.0)  # constant: no shape, not rounding noise
+
+
+def test_to_windows_changes_skewness_and_the_mode_tie(spark):
+    # Three readings in one second (x = 1, 3, 2 -> changes 2 and 1), a fourth in the next (x = 10).
+    rows = [
+        _reading("p1", 0.0, acc=(1.0, 0.0, 0.0), location="road"),
+        _reading("p1", 0.1, acc=(3.0, 0.0, 0.0), location="house"),
+        _reading("p1", 0.2, acc=(2.0, 0.0, 0.0)),
+        _reading("p1", 1.5, acc=(10.0, 0.0, 0.0)),
+    ]
+    readings = spark.createDataFrame(rows, READINGS)
+    [row] = to_windows(readings, window_seconds=60, step_seconds=60).collect()
+    assert row.user_acceleration_x_mean_abs_change == pytest.approx(1.5)  # (2 + 1) / 2 pairs
+    values = [1.0, 3.0, 2.0, 10.0]
+    mean = sum(values) / 4
+    sd = math.sqrt(sum((v - mean) ** 2 for v in values) / 4)
+    assert row.user_acceleration_x_skewness == pytest.approx(sum((v - mean) ** 3 for v in values) / 4 / sd**3)
+    assert row.location_type_mode == "house"  # one each: the kind listed first wins
+
+
+def test_to_windows_needs_whole_seconds(readings):
+    with pytest.raises(ValueError, match="whole number of seconds"):
+        to_windows(readings, window_seconds=2.5, step_seconds=2.5)
 
 
 def test_to_windows_context_time_and_label(tumbling):

@@ -5,8 +5,15 @@ from datetime import datetime
 
 import pytest
 
-from watchlake.predict.messages import MAX_READINGS_PER_MESSAGE, REQUIRED_FIELDS, split_messages
-from watchlake.schemas import MOTION_FIELDS, WATCH_READING
+from partials_reference import reference_partials
+from watchlake.features.assembly import PASSTHROUGH, passthrough_of
+from watchlake.predict.messages import (
+    MAX_MESSAGE_MILLIS,
+    MAX_READINGS_PER_MESSAGE,
+    REQUIRED_FIELDS,
+    to_assembler_rows,
+)
+from watchlake.schemas import MOTION_FIELDS
 
 KAFKA_DDL = "key binary, value binary, topic string, partition int, offset long, timestamp timestamp"
 ARRIVED = datetime(2026, 1, 1, 12, 0, 5)
@@ -41,22 +48,28 @@ def encode(body: dict[str, object]) -> bytes:
     return json.dumps(body).encode()
 
 
-def test_split_messages_valid_message_becomes_one_row_per_reading(spark) -> None:
-    readings, dead = split_messages(kafka_rows(spark, [encode(message())]), max_bytes=10_000)
-    assert dead.count() == 0
-    assert readings.columns == [*WATCH_READING.fieldNames(), "arrived_at"]
-    rows = sorted(readings.collect(), key=lambda row: row.seq)
-    assert [(row.seq, row.yaw, row.pitch) for row in rows] == [(7, 0.5, 0.5), (8, 0.6, 0.5), (9, 0.7, 0.5)]
-    assert [row.event_time for row in rows] == [
-        datetime(2026, 1, 1, 12, 0, 0, 100_000),
-        datetime(2026, 1, 1, 12, 0, 0, 200_000),
-        datetime(2026, 1, 1, 12, 0, 0, 300_000),
-    ]
-    assert {(row.device_id, row.location_type, row.speed, row.true_activity) for row in rows} == {
-        ("w1", "house", 1.5, "Relax")
-    }
-    assert {row.arrived_at for row in rows} == {ARRIVED}
-    assert {row.latitude_distance_from_mean for row in rows} == {None}
+def split(spark, values: list[bytes | None], max_bytes: int) -> tuple[list, list]:
+    """(partials rows, dead letters) of ``to_assembler_rows`` on Kafka rows of ``values``."""
+    rows = to_assembler_rows(kafka_rows(spark, values), max_bytes).cache()
+    return rows.where(f"{PASSTHROUGH} IS NULL").collect(), passthrough_of(rows).collect()
+
+
+def test_valid_message_becomes_the_partials_of_its_second(spark) -> None:
+    valid, dead = split(spark, [encode(message())], max_bytes=10_000)
+    assert dead == []
+    [row] = valid
+    assert (row.key, row.second, row.arrived_at) == ("w1", 1_767_268_800, ARRIVED)
+    assert row.event_time == datetime(2026, 1, 1, 12, 0, 0, 100_000)
+    body = message()
+    expected = reference_partials(
+        {axis: body[axis] for axis in MOTION_FIELDS},
+        speed=[1.5] * 3,
+        latitude=[None] * 3,
+        longitude=[None] * 3,
+        location_type=["house"] * 3,
+        battery_state=["unplugged"] * 3,
+    )
+    assert row.partials == pytest.approx(expected, rel=1e-12)
 
 
 def with_axis(axis: str, values: list[object]) -> bytes:
@@ -88,17 +101,17 @@ def with_axis(axis: str, values: list[object]) -> bytes:
         ),
         (encode(message(interval_ms=0)), "interval_ms is not positive"),
         (encode(message(interval_ms=-100)), "interval_ms is not positive"),
+        (encode(message(interval_ms=400)), f"readings span more than {MAX_MESSAGE_MILLIS} ms"),
     ],
 )
-def test_split_messages_bad_message_is_a_dead_letter_with_reason(spark, value, reason) -> None:
-    readings, dead = split_messages(kafka_rows(spark, [encode(message()), value]), max_bytes=2000)
-    assert readings.count() == 3
-    letter = dead.collect()
-    assert [(row.kafka_offset, row.reason) for row in letter] == [(1, reason)]
+def test_bad_message_is_a_dead_letter_with_reason(spark, value, reason) -> None:
+    valid, letter = split(spark, [encode(message()), value], max_bytes=2000)
+    assert [row.key for row in valid] == ["w1"]
+    assert [(row.kafka_offset, row.reason, row.received_at) for row in letter] == [(1, reason, ARRIVED)]
     assert letter[0].raw_size == len(value or b"")
 
 
-def test_split_messages_v1_message_is_a_dead_letter(spark) -> None:
+def test_v1_message_is_a_dead_letter(spark) -> None:
     v1 = {
         "schema_version": 1,
         "device_id": "w1",
@@ -107,17 +120,17 @@ def test_split_messages_v1_message_is_a_dead_letter(spark) -> None:
         **{axis: 0.5 for axis in MOTION_FIELDS},
         "true_activity": "Relax",
     }
-    readings, dead = split_messages(kafka_rows(spark, [encode(v1)]), max_bytes=2000)
-    assert readings.count() == 0
-    assert [row.reason for row in dead.collect()] == ["schema_version is not 2"]
+    valid, dead = split(spark, [encode(v1)], max_bytes=2000)
+    assert valid == []
+    assert [row.reason for row in dead] == ["schema_version is not 2"]
 
 
-def test_split_messages_too_many_readings_is_a_dead_letter(spark) -> None:
+def test_too_many_readings_is_a_dead_letter(spark) -> None:
     many = [0] * (MAX_READINGS_PER_MESSAGE + 1)
-    value = encode(message(**{axis: many for axis in MOTION_FIELDS}))
-    readings, dead = split_messages(kafka_rows(spark, [value]), max_bytes=len(value))
-    assert readings.count() == 0
-    assert [row.reason for row in dead.collect()] == [
+    value = encode(message(interval_ms=1, **{axis: many for axis in MOTION_FIELDS}))
+    valid, dead = split(spark, [value], max_bytes=len(value))
+    assert valid == []
+    assert [row.reason for row in dead] == [
         f"motion arrays hold more than {MAX_READINGS_PER_MESSAGE} readings"
     ]
 

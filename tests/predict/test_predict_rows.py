@@ -10,8 +10,9 @@ import pytest
 from pyspark.sql import functions as F
 
 from fixtures_models import tiny_windows
+from watchlake.features.assembly import SIGNAL
 from watchlake.features.transforms import FEATURE_COLUMNS
-from watchlake.predict.rows import LAST_ARRIVAL, SIGNAL, to_sink_rows
+from watchlake.predict.rows import LAST_ARRIVAL, to_sink_rows
 from watchlake.scoring import ChampionModel, score
 from watchlake.warehouse.tables import ANNOTATION_QUEUE, PREDICTIONS
 
@@ -20,12 +21,13 @@ NOW = datetime(2026, 1, 1, 9, 0, 0)
 
 @pytest.fixture(scope="module")
 def scored(spark, tiny_model):
-    signal = F.struct(F.col("window_start").alias("t"), F.lit(0.5).alias("a"), F.lit(0.125).alias("r"))
+    # The assembler's flat triples (second into the window, mean |acceleration|, mean |rotation|), out of order.
+    signal = F.array(*(F.lit(value) for value in (1.0, 0.25, 0.5, 0.0, 0.5, 0.125)))
     windows = tiny_windows(spark, rows=40).select(
         F.col("participant").alias("device_id"),
         "*",
         (F.col("window_end") - F.expr("INTERVAL 1 SECOND")).alias(LAST_ARRIVAL),
-        F.array(signal).alias(SIGNAL),
+        signal.alias(SIGNAL),
     )
     champion = ChampionModel("activity", 3, tuple(tiny_model.classes), tiny_model.model, registry=None)
     return score(champion, windows).cache()
@@ -59,7 +61,10 @@ def test_to_sink_rows_gives_predictions_and_the_low_margin_queue(scored, thresho
             assert json.loads(queued.features) == pytest.approx(
                 {name: window[name] for name in FEATURE_COLUMNS}
             )
-            assert json.loads(queued.signal) == [{"t": 0.0, "a": 0.5, "r": 0.125}]
+            assert json.loads(queued.signal) == [
+                {"t": 0.0, "a": 0.5, "r": 0.125},
+                {"t": 1.0, "a": 0.25, "r": 0.5},
+            ]
             assert queued.queued_at == NOW
     queued_count = sum(row.queued is not None for row in both)
     assert queued_count == {0.0: 0, 1.01: 40}.get(threshold, queued_count)

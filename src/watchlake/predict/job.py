@@ -1,8 +1,11 @@
-"""``watchlake predict``: Kafka ``ticker-watch-data`` -> parse -> event-time windows -> champion -> warehouse.
+"""``watchlake predict``: Kafka ``ticker-watch-data`` -> parse -> per-watch windows -> champion -> warehouse.
 
-Two streaming queries read the topic: ``<query_name>`` scores windows of valid messages, and
-``<query_name>-dead-letters`` keeps every malformed message with its reason. Checkpoints live in the lake, one
-folder per query; with the warehouse ledger, a restart resumes where it stopped and repeats nothing.
+One streaming query reads the topic and parses each message once: a valid message becomes the partials of its
+second, which the window assembler merges per watch (a window closes when its watch has sent the window's last
+second); a malformed one travels through the assembler untouched to the dead letters. Each micro-batch's
+predictions, annotation-queue rows and dead letters are committed in one warehouse transaction with the batch's
+ledger row. The checkpoint lives in the lake; with the ledger, a restart resumes where it stopped and repeats
+nothing.
 """
 
 from __future__ import annotations
@@ -10,44 +13,38 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from pyspark.sql import DataFrame, SparkSession
-from pyspark.sql import functions as F
 from pyspark.sql.streaming import StreamingQuery
 
-from watchlake.features.transforms import to_windows
+from watchlake.features.assembly import assemble_windows
 from watchlake.lake import Lake
-from watchlake.predict.messages import ARRIVED_AT, split_messages
-from watchlake.predict.rows import LAST_ARRIVAL, SIGNAL, signal_aggregate
-from watchlake.predict.sinks import DeadLetterSink, PredictionSink
+from watchlake.predict.messages import to_assembler_rows
+from watchlake.predict.sinks import PredictionSink
 from watchlake.scoring import ChampionModel, load_champion
 from watchlake.settings import Settings
 from watchlake.warehouse.batches import ensure_tables
 from watchlake.warehouse.connection import connect
-from watchlake.warehouse.tables import ANNOTATION_QUEUE, PREDICTIONS
+from watchlake.warehouse.tables import ANNOTATION_QUEUE, DEAD_LETTERS, PREDICTIONS
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
 class PredictQueries:
-    """The running queries and their sinks (the sinks record what each batch wrote)."""
+    """The running query and its sink (the sink records what each batch wrote)."""
 
     predictions: StreamingQuery
-    dead_letters: StreamingQuery
-    prediction_sink: PredictionSink
-    dead_letter_sink: DeadLetterSink
-    queries: list[StreamingQuery] = field(init=False)
+    sink: PredictionSink
 
-    def __post_init__(self) -> None:
-        self.queries = [self.predictions, self.dead_letters]
+    @property
+    def queries(self) -> list[StreamingQuery]:
+        return [self.predictions]
 
     def stop(self) -> None:
-        for query in self.queries:
-            query.stop()
-        self.prediction_sink.close()
-        self.dead_letter_sink.close()
+        self.predictions.stop()
+        self.sink.close()
 
 
 def read_topic(spark: SparkSession, settings: Settings) -> DataFrame:
@@ -62,16 +59,13 @@ def read_topic(spark: SparkSession, settings: Settings) -> DataFrame:
     )
 
 
-def _windows(settings: Settings, readings: DataFrame) -> DataFrame:
-    """The training feature windows of each watch, closed by the watermark, plus what the sinks need."""
-    predict = settings.predict
-    return to_windows(
-        readings.withWatermark("event_time", f"{predict.watermark_seconds} seconds"),
+def assembled_windows(settings: Settings, messages: DataFrame) -> DataFrame:
+    """Kafka messages -> the window assembler's output: per-watch windows of partials, and dead letters."""
+    return assemble_windows(
+        to_assembler_rows(messages, settings.predict.max_message_bytes),
         window_seconds=settings.features.window_seconds,
         step_seconds=settings.features.step_seconds,
-        key_col="device_id",
-        time_col="event_time",
-        extra_aggregates={LAST_ARRIVAL: F.max(ARRIVED_AT), SIGNAL: signal_aggregate("event_time")},
+        watermark_seconds=settings.predict.watermark_seconds,
     )
 
 
@@ -105,7 +99,7 @@ def start(
     available_now: bool = False,
     champion: ChampionModel | None = None,
 ) -> PredictQueries:
-    """Start both queries; ``available_now`` processes what the topic holds, then stops."""
+    """Start the query; ``available_now`` processes what the topic holds, then stops."""
     predict = settings.predict
     schema = settings.warehouse.schema_name
     connection = connect(settings)
@@ -114,24 +108,16 @@ def start(
     finally:
         connection.close()
     champion = champion or load_champion(settings, spark)
-    # The windows plan (~90 aggregates) makes Catalyst's constraint propagation cost seconds of driver time per
-    # micro-batch (bench/predict: 4.9k -> 12.6k events/s with the single parse above).
-    spark.conf.set("spark.sql.constraintPropagation.enabled", "false")
-    readings, dead_letters = split_messages(read_topic(spark, settings), predict.max_message_bytes)
-    prediction_sink = PredictionSink(lambda: connect(settings), schema, predict.query_name, champion, predict)
-    dead_name = f"{predict.query_name}-dead-letters"
-    dead_letter_sink = DeadLetterSink(lambda: connect(settings), schema, dead_name)
-    predictions = _start_query(
-        _windows(settings, readings), predict.query_name, prediction_sink, settings, available_now
-    )
-    dead = _start_query(dead_letters, dead_name, dead_letter_sink, settings, available_now)
+    sink = PredictionSink(lambda: connect(settings), schema, predict.query_name, champion, predict)
+    assembled = assembled_windows(settings, read_topic(spark, settings))
+    query = _start_query(assembled, predict.query_name, sink, settings, available_now)
     log.info(
         "predicting from %s into %s.predictions (champion v%d)",
         settings.kafka.topic,
         schema,
         champion.version,
     )
-    return PredictQueries(predictions, dead, prediction_sink, dead_letter_sink)
+    return PredictQueries(query, sink)
 
 
 def _failed(queries: list[StreamingQuery]) -> Exception | None:
@@ -167,10 +153,10 @@ def run(
             raise failure
     finally:
         running.stop()
-    writes = running.prediction_sink.writes
+    writes = running.sink.writes
     return PredictResult(
         batches=len(writes),
         predictions=sum(write.rows.get(PREDICTIONS.name, 0) for write in writes),
         queued=sum(write.rows.get(ANNOTATION_QUEUE.name, 0) for write in writes),
-        dead_letters=sum(write.rows_written for write in running.dead_letter_sink.writes),
+        dead_letters=sum(write.rows.get(DEAD_LETTERS.name, 0) for write in writes),
     )

@@ -1,12 +1,13 @@
-"""Parse and validate Kafka watch messages (``WATCH_MESSAGE_V2``) into readings; pure transforms, testable without a
-stream.
+"""Parse and validate Kafka watch messages (``WATCH_MESSAGE_V2``) into window assembler rows; pure transforms,
+testable without a stream.
 
 Input: frames with the Kafka source columns (``key``, ``value`` binary, ``topic``, ``partition``, ``offset``,
 ``timestamp``). A message is valid when it is at most ``max_bytes`` long, is JSON, carries the supported
 ``schema_version``, has every required field with the right type, and its motion arrays are equally long, not
-empty, at most ``MAX_READINGS_PER_MESSAGE`` long and free of nulls, with a positive ``interval_ms``; anything else
-becomes a dead letter with its raw bytes, position and the first reason that applies. Valid messages are unpacked
-into one row per reading by ``watchlake.messages.message_readings``.
+empty, at most ``MAX_READINGS_PER_MESSAGE`` long and free of nulls, with a positive ``interval_ms``, and span at
+most one second (readings x ``interval_ms`` <= ``MAX_MESSAGE_MILLIS``); anything else
+becomes a dead letter with its raw bytes, position and the first reason that applies. A valid message becomes the
+partials of its second (``watchlake.features.partials``).
 """
 
 from __future__ import annotations
@@ -14,17 +15,17 @@ from __future__ import annotations
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from watchlake.messages import message_readings
-from watchlake.schemas import MOTION_FIELDS, WATCH_MESSAGE_V2, WATCH_MESSAGE_VERSION, WATCH_READING
+from watchlake.features.assembly import assembler_input
+from watchlake.features.partials import message_partials
+from watchlake.schemas import MOTION_FIELDS, WATCH_MESSAGE_V2, WATCH_MESSAGE_VERSION
 
 # Raw payloads kept in a dead letter are cut to this many characters (the warehouse column's size).
 DEAD_LETTER_MAX_CHARS = 65_535
-ARRIVED_AT = "arrived_at"
 # A message holds one second of one watch (10 readings at 10 Hz). 1000 leaves room for faster sensors or longer
-# batches (1 s at 1 kHz, 100 s at 10 Hz) while bounding what one message can do downstream: every reading becomes a
-# row (one hostile message must not multiply a micro-batch), and a message spanning far more than the watermark
-# delay would drag the watermark ahead of the other watches' readings, which would then be dropped as late.
+# batches (1 s at 1 kHz, 100 s at 10 Hz) while bounding the work and memory one hostile message can cause.
 MAX_READINGS_PER_MESSAGE = 1000
+# A message is one run of readings inside one second: the window assembler places it by its first reading.
+MAX_MESSAGE_MILLIS = 1000
 
 REQUIRED_FIELDS: tuple[str, ...] = tuple(
     field.name for field in WATCH_MESSAGE_V2.fields if not field.nullable
@@ -71,6 +72,10 @@ def _reason(max_bytes: int) -> Column:
         )
         .when(null_in.isNotNull(), F.concat(F.lit("null reading in motion array: "), null_in))
         .when(F.col("message.interval_ms") <= 0, F.lit("interval_ms is not positive"))
+        .when(
+            readings * F.col("message.interval_ms") > MAX_MESSAGE_MILLIS,
+            F.lit(f"readings span more than {MAX_MESSAGE_MILLIS} ms"),
+        )
     )
 
 
@@ -88,23 +93,40 @@ def _first_with_null() -> Column:
     )
 
 
-def split_messages(messages: DataFrame, max_bytes: int) -> tuple[DataFrame, DataFrame]:
-    """Return ``(readings, dead_letters)``.
-
-    ``readings``: one row per reading of each valid message, the ``WATCH_READING`` columns plus ``arrived_at`` (the
-    Kafka timestamp of its message). ``dead_letters``: one row per invalid message: topic, kafka_partition,
-    kafka_offset, raw_value (cut to ``DEAD_LETTER_MAX_CHARS``), raw_size, reason, received_at.
-    """
-    checked = with_parse_result(messages, max_bytes)
-    valid = checked.where(F.col("reason").isNull()).select("message.*", F.col("timestamp").alias(ARRIVED_AT))
-    readings = message_readings(valid, ARRIVED_AT).select(*WATCH_READING.fieldNames(), ARRIVED_AT)
-    dead_letters = checked.where(F.col("reason").isNotNull()).select(
+def _dead_letter(max_chars: int = DEAD_LETTER_MAX_CHARS) -> Column:
+    """The DEAD_LETTERS fields of a checked message, as a struct."""
+    return F.struct(
         "topic",
         F.col("partition").alias("kafka_partition"),
         F.col("offset").alias("kafka_offset"),
-        F.substring(F.col("value").cast("string"), 1, DEAD_LETTER_MAX_CHARS).alias("raw_value"),
+        F.substring(F.col("value").cast("string"), 1, max_chars).alias("raw_value"),
         "raw_size",
         "reason",
         F.col("timestamp").alias("received_at"),
     )
-    return readings, dead_letters
+
+
+def to_assembler_rows(messages: DataFrame, max_bytes: int) -> DataFrame:
+    """Kafka messages -> window assembler input (``watchlake.features.assembly.assembler_input``), one row each.
+
+    A valid message becomes the partials of its second, keyed by ``device_id``, at the second of its first reading
+    (a message belongs to the window of its first reading), arrived at its Kafka timestamp. An invalid one becomes
+    a passthrough struct of the DEAD_LETTERS columns: topic, kafka_partition, kafka_offset, raw_value (cut to
+    ``DEAD_LETTER_MAX_CHARS``), raw_size, reason, received_at. Each message is parsed once for both.
+    """
+    checked = with_parse_result(messages, max_bytes)
+    valid = F.col("reason").isNull()
+    message = F.col("message")
+    event_time = F.when(
+        valid, message["event_time"]
+    )  # a dead letter has none: it must not move the watermark
+    return checked.select(
+        *assembler_input(
+            key=F.when(valid, message["device_id"]).otherwise(F.lit("")),
+            second=F.floor(F.unix_micros(event_time) / 1_000_000),
+            arrived_at=F.col("timestamp"),
+            event_time=event_time,
+            partials=F.when(valid, message_partials(message)),
+            passthrough=F.when(~valid, _dead_letter()),
+        )
+    )

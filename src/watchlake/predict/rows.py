@@ -5,40 +5,26 @@ from __future__ import annotations
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from watchlake.features.transforms import FEATURE_COLUMNS, MAGNITUDES, WINDOW_END, WINDOW_START
+from watchlake.features.assembly import SIGNAL
+from watchlake.features.transforms import FEATURE_COLUMNS, WINDOW_END, WINDOW_START
 from watchlake.warehouse.tables import ANNOTATION_QUEUE, DEAD_LETTERS, PREDICTIONS, Table
 
 LAST_ARRIVAL = "last_arrived_at"
-SIGNAL = "signal"
-
-
-def _magnitude(axes: tuple[str, str, str]) -> Column:
-    return F.sqrt(sum((F.col(axis) * F.col(axis) for axis in axes), F.lit(0.0)))
-
-
-def signal_aggregate(time_col: str) -> Column:
-    """Aggregate of a window's raw signal for an annotator: (time, |acceleration|, |rotation rate|) per reading."""
-    return F.collect_list(
-        F.struct(
-            F.col(time_col).alias("t"),
-            _magnitude(MAGNITUDES["acceleration_magnitude"]).alias("a"),
-            _magnitude(MAGNITUDES["rotation_magnitude"]).alias("r"),
-        )
-    )
 
 
 def _signal_json() -> Column:
-    """The window's signal as JSON ``[{"t": seconds into the window, "a": g, "r": rad/s}, ...]`` in time order."""
-    start = F.unix_micros(F.col(WINDOW_START))
+    """The window's signal as JSON ``[{"t": seconds into the window, "a": g, "r": rad/s}, ...]`` in time order: per
+    second, the mean magnitude of acceleration and of rotation rate (flat triples from the window assembler)."""
+    signal = F.col(SIGNAL)
     points = F.transform(
-        F.array_sort(F.col(SIGNAL)),
-        lambda point: F.struct(
-            F.round((F.unix_micros(point["t"]) - start) / 1e6, 1).alias("t"),
-            F.round(point["a"], 4).alias("a"),
-            F.round(point["r"], 4).alias("r"),
+        F.sequence(F.lit(0), (F.size(signal) / 3).cast("int") - 1),
+        lambda i: F.struct(
+            signal[i * 3].alias("t"),
+            F.round(signal[i * 3 + 1], 4).alias("a"),
+            F.round(signal[i * 3 + 2], 4).alias("r"),
         ),
     )
-    return F.to_json(points)
+    return F.to_json(F.array_sort(points))
 
 
 def _millis_between(later: Column, earlier: Column) -> Column:
@@ -120,5 +106,5 @@ def to_sink_rows(
 
 
 def to_dead_letter_rows(dead_letters: DataFrame) -> DataFrame:
-    """DEAD_LETTERS columns, in order, from ``split_messages`` dead letters."""
+    """DEAD_LETTERS columns, in order, from the dead-letter structs of ``to_assembler_rows``."""
     return dead_letters.select(*DEAD_LETTERS.column_names)

@@ -1,6 +1,6 @@
-"""``foreachBatch`` sinks of the predictor: each micro-batch is committed to the warehouse exactly once.
+"""The ``foreachBatch`` sink of the predictor: each micro-batch is committed to the warehouse exactly once.
 
-Both sinks hand their rows and the (query name, batch id) ledger row to ``warehouse.batches.write_batch`` in one
+The sink hands its rows and the (query name, batch id) ledger row to ``warehouse.batches.write_batch`` in one
 transaction, so a micro-batch that Spark replays after a crash or restart changes nothing.
 """
 
@@ -13,7 +13,9 @@ from typing import Any
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from watchlake.predict.rows import to_dead_letter_rows, to_sink_rows
+from watchlake.features.assembly import KEY, SIGNAL, passthrough_of, windows_of
+from watchlake.features.transforms import finish_windows
+from watchlake.predict.rows import LAST_ARRIVAL, to_dead_letter_rows, to_sink_rows
 from watchlake.scoring import ChampionModel, score
 from watchlake.settings import PredictSettings
 from watchlake.warehouse.batches import BatchWrite, is_committed, write_batch
@@ -79,7 +81,8 @@ def _now_column() -> Any:
 
 
 class PredictionSink(WarehouseSink):
-    """Scores each batch of windows with the current champion and commits predictions + annotation queue."""
+    """Scores each batch's windows with the current champion; commits predictions, annotation queue and dead
+    letters together."""
 
     def __init__(
         self,
@@ -93,23 +96,17 @@ class PredictionSink(WarehouseSink):
         self.champion = champion
         self.predict = predict
 
-    def __call__(self, windows: DataFrame, batch_id: int) -> None:
-        if self.skip_replay(windows, batch_id):
+    def __call__(self, assembled: DataFrame, batch_id: int) -> None:
+        if self.skip_replay(assembled, batch_id):
             return
-        self.champion.refresh(windows.sparkSession)  # hot reload: a new champion scores from this batch on
-        predict = self.predict
-        scored = score(self.champion, windows)
-        both = to_sink_rows(
-            scored,
-            self.query_name,
-            batch_id,
-            _now_column(),
-            predict.confidence_measure,
-            predict.low_confidence_threshold,
-        ).collect()
-        predictions = [tuple(row.prediction) for row in both]
-        queued = [tuple(row.queued) for row in both if row.queued is not None]
-        self.commit(batch_id, {PREDICTIONS: predictions, ANNOTATION_QUEUE: queued})
+        self.champion.refresh(assembled.sparkSession)  # hot reload: a new champion scores from this batch on
+        assembled.persist()  # the batch's output is small (windows, dead letters); its work runs once
+        try:
+            dead = _rows(to_dead_letter_rows(passthrough_of(assembled)))
+            predictions, queued = self._score(assembled, batch_id)
+        finally:
+            assembled.unpersist()
+        self.commit(batch_id, {PREDICTIONS: predictions, ANNOTATION_QUEUE: queued, DEAD_LETTERS: dead})
         log.info(
             "%s batch %d: %d predictions (model v%d), %d queued for annotation",
             self.query_name,
@@ -118,15 +115,25 @@ class PredictionSink(WarehouseSink):
             self.champion.version,
             len(queued),
         )
+        if dead:
+            log.warning("%s batch %d: %d malformed messages set aside", self.query_name, batch_id, len(dead))
 
-
-class DeadLetterSink(WarehouseSink):
-    """Commits each batch of dead letters."""
-
-    def __call__(self, dead_letters: DataFrame, batch_id: int) -> None:
-        if self.skip_replay(dead_letters, batch_id):
-            return
-        rows = _rows(to_dead_letter_rows(dead_letters))
-        self.commit(batch_id, {DEAD_LETTERS: rows})
-        if rows:
-            log.warning("%s batch %d: %d malformed messages set aside", self.query_name, batch_id, len(rows))
+    def _score(
+        self, assembled: DataFrame, batch_id: int
+    ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+        """Prediction rows and annotation-queue rows of the batch's windows, in one Spark job."""
+        windows = finish_windows(
+            windows_of(assembled).withColumnRenamed(KEY, "device_id"),
+            "device_id",
+            keep=(LAST_ARRIVAL, SIGNAL),
+        )
+        predict = self.predict
+        both = to_sink_rows(
+            score(self.champion, windows),
+            self.query_name,
+            batch_id,
+            _now_column(),
+            predict.confidence_measure,
+            predict.low_confidence_threshold,
+        ).collect()
+        return [tuple(row.prediction) for row in both], [tuple(row.queued) for row in both if row.queued]
