@@ -1,5 +1,5 @@
 """The two sinks the predict bench swaps into ``watchlake.predict.job``: the real warehouse sink with timers, and
-the no-op reference (same windows, same champion scoring, nothing written).
+the no-op reference (same collect, features and scoring, nothing written).
 
 Both record per micro-batch: wall seconds in the sink, and for the warehouse sink the part spent in
 ``commit`` (psycopg2 MERGE + ledger); the rest is Spark (Kafka read, parse, windows, scoring, collect).
@@ -11,18 +11,15 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pyspark.sql import DataFrame
-from pyspark.sql import functions as F
 
 import watchlake.predict.job as predict_job
-from watchlake.features.assembly import KEY, windows_of
-from watchlake.features.transforms import WINDOW_END, finish_windows
-from watchlake.predict.rows import LAST_ARRIVAL
+from watchlake.features.transforms import WINDOW_END
 from watchlake.predict.sinks import PredictionSink
-from watchlake.scoring import score
+from watchlake.warehouse.tables import PREDICTIONS
 
 
 @dataclass
@@ -67,33 +64,37 @@ def _ms(later: datetime, earlier: datetime) -> float:
 
 
 class NoopScoredSink(PredictionSink):
-    """Reference sink: finishes and scores the windows like the real one (dead letters left aside), then only
-    collects two timestamps per window."""
+    """Reference sink: the real sink's work (collect, features, scoring, rows) without the warehouse: no ledger
+    check, no commit; records, per window, the sink's start and end against the window's last arrival."""
 
     timings: list[BatchTiming]
+
+    def skip_replay(self, batch: DataFrame, batch_id: int) -> bool:
+        return False
 
     def __call__(self, assembled: DataFrame, batch_id: int) -> None:
         if not hasattr(self, "timings"):
             self.timings = []
-        started_at, started = _naive_utc_now(), time.perf_counter()
-        self.champion.refresh(assembled.sparkSession)
-        windows = finish_windows(
-            windows_of(assembled).withColumnRenamed(KEY, "device_id"), "device_id", keep=(LAST_ARRIVAL,)
-        )
-        scored = score(self.champion, windows)
-        rows = scored.select(F.col(WINDOW_END), F.col(LAST_ARRIVAL), F.col("predicted_activity")).collect()
-        ended_at = _naive_utc_now()
-        latencies = [
-            (
-                row[0].replace(tzinfo=UTC).timestamp(),
-                _ms(started_at, row[1]),
-                _ms(ended_at, row[1]),
-                _ms(ended_at, row[0]),
-            )
-            for row in rows
-        ]
+        self._started_at, started = _naive_utc_now(), time.perf_counter()
+        self._latencies: list[tuple[float, float, float, float]] = []
+        super().__call__(assembled, batch_id)
         seconds = time.perf_counter() - started
-        self.timings.append(BatchTiming(batch_id, seconds, 0.0, len(rows), latencies))
+        self.timings.append(BatchTiming(batch_id, seconds, 0.0, len(self._latencies), self._latencies))
+
+    def commit(self, batch_id: int, rows_by_table: dict[Any, list[tuple[Any, ...]]]) -> None:
+        ended_at = _naive_utc_now()
+        for row in rows_by_table[PREDICTIONS]:
+            prediction = dict(zip(PREDICTIONS.column_names, row, strict=True))
+            arrived = prediction["predicted_at"] - timedelta(milliseconds=prediction["latency_ms"])
+            window_end = prediction[WINDOW_END]
+            self._latencies.append(
+                (
+                    window_end.replace(tzinfo=UTC).timestamp(),
+                    _ms(self._started_at, arrived),
+                    _ms(ended_at, arrived),
+                    _ms(ended_at, window_end),
+                )
+            )
 
 
 SINKS = {"warehouse": TimedWarehouseSink, "noop": NoopScoredSink}

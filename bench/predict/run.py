@@ -230,7 +230,7 @@ def summary(result: dict[str, Any]) -> str:
         f"predict bench ({result['bench_seconds']} s, load average {result['machine']['load_average_at_start'][0]:.1f})"
     ]
     for name, stage in result.get("profile", {}).items():
-        rate = stage.get("events_per_second", stage.get("rows_per_second"))
+        rate = stage.get("events_per_second", stage.get("rows_per_second", stage.get("windows_per_second")))
         lines.append(f"  profile {name:<40} {stage['seconds']:>7.2f} s  {rate:>9,}/s")
     for sink, run in result.get("drain", {}).items():
         query = run["predictions_query"]

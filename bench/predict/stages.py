@@ -2,7 +2,7 @@
 step longer than the last, each ending in the no-op sink (or the driver, for collect and the warehouse write).
 
 The difference between two consecutive stages is the cost of the step added. Same functions as the stream
-(``to_assembler_rows``, ``assemble_windows``, ``finish_windows``, ``score``, ``to_sink_rows``, ``write_batch``);
+(``to_assembler_rows``, ``assemble_windows``, the sink's collect and scoring in the driver, ``write_batch``);
 as a batch job the assembler has no state store to read or write, so the streaming drain is slower than the last
 stage by the state store's share (and the per-batch planning).
 """
@@ -15,14 +15,12 @@ from typing import Any
 
 from producer import READINGS_PER_MESSAGE
 from pyspark.sql import DataFrame, SparkSession
-from pyspark.sql import functions as F
 
-from watchlake.features.assembly import KEY, SIGNAL, windows_of
-from watchlake.features.transforms import finish_windows
+from watchlake.features.assembly import PASSTHROUGH
 from watchlake.predict.job import assembled_windows
 from watchlake.predict.messages import to_assembler_rows
-from watchlake.predict.rows import LAST_ARRIVAL, to_sink_rows
-from watchlake.scoring import ChampionModel, score
+from watchlake.predict.sinks import PredictionSink, to_collected
+from watchlake.scoring import ChampionModel
 from watchlake.settings import Settings
 from watchlake.warehouse.batches import ensure_tables, write_batch
 from watchlake.warehouse.connection import connect
@@ -54,37 +52,36 @@ def profile(
     )
     rows = to_assembler_rows(raw, settings.predict.max_message_bytes)
     assembled = assembled_windows(settings, raw)
-    windows = finish_windows(
-        windows_of(assembled).withColumnRenamed(KEY, "device_id"), "device_id", keep=(LAST_ARRIVAL, SIGNAL)
+    collected = to_collected(assembled)
+    sink = PredictionSink(
+        lambda: connect(settings), settings.warehouse.schema_name, "profile", champion, settings.predict
     )
-    prediction_rows = to_sink_rows(
-        score(champion, windows), "profile", 0, F.current_timestamp(), "margin", 0.2
-    )
-    _noop(windows)()  # warm-up: code generation, JIT, Kafka consumer pool
+    _noop(collected)()  # warm-up: code generation, JIT, Kafka consumer pool
     stages: dict[str, Callable[[], Any]] = {
         "1_kafka_read": _noop(raw),
         "2_parse_to_partials": _noop(rows),
         "3_assembled_windows": _noop(assembled),
-        "3b_finished_windows": _noop(windows),
-        "4_windows_scored": _noop(score(champion, windows)),
-        "5_prediction_rows_collected": prediction_rows.collect,
+        "4_features_collected": collected.collect,
     }
     result: dict[str, Any] = {}
     collected: list[Any] = []
     for name, action in stages.items():
         seconds, value = _timed(action)
         result[name] = {"seconds": round(seconds, 2), "events_per_second": round(events / seconds)}
-        if name.startswith("5_"):
-            collected = value
-            result[name]["windows"] = len(collected)
-    result["6_warehouse_write"] = _warehouse_write(settings, collected)
+        if name.startswith("4_"):
+            closed = [row for row in value if row[PASSTHROUGH] is None]
+            result[name]["windows"] = len(closed)
+    seconds, (predictions, queued) = _timed(lambda: sink.score_closed(closed, 0))
+    result["5_scored_in_driver"] = {
+        "seconds": round(seconds, 3),
+        "windows_per_second": round(len(closed) / seconds),
+    }
+    result["6_warehouse_write"] = _warehouse_write(settings, predictions, queued)
     return result
 
 
-def _warehouse_write(settings: Settings, collected: list[Any]) -> dict[str, Any]:
-    """The sink's commit of ``to_sink_rows`` output: predictions and the annotation queue, one transaction."""
-    predictions = [tuple(row.prediction) for row in collected]
-    queued = [tuple(row.queued) for row in collected if row.queued is not None]
+def _warehouse_write(settings: Settings, predictions: list[Any], queued: list[Any]) -> dict[str, Any]:
+    """The sink's commit of its rows: predictions and the annotation queue, one transaction."""
     rows = {PREDICTIONS: predictions, ANNOTATION_QUEUE: queued}
     connection = connect(settings)
     try:

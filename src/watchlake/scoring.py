@@ -1,15 +1,21 @@
-"""Scoring API: load the champion model and score a DataFrame of feature windows (batch or streaming).
+"""Scoring API: load the champion model; score a DataFrame of feature windows (:func:`score`), or windows the
+driver already holds (:func:`score_values`: the streaming predictor's few windows per micro-batch, scored by the
+model's own code without planning a Spark query each time).
 
 The streaming predictor calls exactly :func:`load_champion`, :meth:`ChampionModel.refresh` (cheap: one small
-pointer read; reloads only when the champion changed) and :func:`score`.
+pointer read; reloads only when the champion changed) and :func:`score_values`.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+from pyspark import SparkContext
 from pyspark.ml import PipelineModel
+from pyspark.ml.feature import StringIndexerModel, VectorAssembler
 from pyspark.ml.functions import vector_to_array
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -111,3 +117,73 @@ def score(model: ChampionModel, windows: DataFrame) -> DataFrame:
         .drop(*_MODEL_OUTPUTS, *indexed)
         .select(*windows.columns, *SCORE_COLUMNS)
     )
+
+
+@dataclass(frozen=True)
+class Scores:
+    """Scores of n windows: ``probabilities`` (n x classes, in ``ChampionModel.classes`` order) and, per window,
+    the predicted class, ``confidence`` (highest probability), ``margin`` and ``entropy`` as :func:`score` defines
+    them."""
+
+    probabilities: np.ndarray
+    predicted: list[str]
+    confidence: np.ndarray
+    margin: np.ndarray
+    entropy: np.ndarray
+
+
+def score_values(
+    model: ChampionModel, values: np.ndarray, categoricals: Mapping[str, Sequence[str | None]]
+) -> Scores:
+    """Score windows held by the driver: ``values`` (n x len(FEATURE_COLUMNS), that order) and, per
+    CATEGORICAL_COLUMNS name, the n values. Same probabilities as :func:`score` (the classifier's own
+    ``predictProbability``, one JVM call for all rows); the indexers and assembler are applied here."""
+    stages = model.model.stages
+    classifier = stages[-1]
+    assembler = next((stage for stage in stages if isinstance(stage, VectorAssembler)), None)
+    if assembler is None or not hasattr(classifier, "numClasses"):
+        raise ModelError(
+            f"model {model.name!r} version {model.version} is not an assembler + classifier pipeline"
+        )
+    rows = values.shape[0]
+    if rows == 0:
+        empty = np.zeros(0)
+        return Scores(np.zeros((0, len(model.classes))), [], empty, empty, empty)
+    matrix = np.column_stack(
+        [_assembled_column(name, stages, values, categoricals) for name in assembler.getInputCols()]
+    )
+    jvm = SparkContext._active_spark_context._jvm  # py4j bridge to the model
+    packed = jvm.watchlake.functions.ModelScorer.probabilities(
+        classifier._java_obj, np.ascontiguousarray(matrix, dtype="<f8").tobytes(), matrix.shape[1]
+    )
+    probabilities = np.frombuffer(bytes(packed), dtype="<f8").reshape(rows, classifier.numClasses)
+    ranked = -np.sort(-probabilities, axis=1)
+    second = ranked[:, 1] if probabilities.shape[1] > 1 else np.zeros(rows)
+    logs = np.log(np.where(probabilities > 0, probabilities, 1.0))
+    return Scores(
+        probabilities=probabilities,
+        predicted=[model.classes[i] for i in probabilities.argmax(axis=1)],
+        confidence=ranked[:, 0],
+        margin=ranked[:, 0] - second,
+        entropy=-(probabilities * logs).sum(axis=1),
+    )
+
+
+def _assembled_column(
+    name: str, stages: list, values: np.ndarray, categoricals: Mapping[str, Sequence[str | None]]
+) -> np.ndarray:
+    """Assembler input ``name``: a feature column of ``values``, or an indexer's output for its categorical."""
+    if name in FEATURE_COLUMNS:
+        return values[:, FEATURE_COLUMNS.index(name)]
+    indexer = next(
+        (s for s in stages if isinstance(s, StringIndexerModel) and s.getOutputCol() == name), None
+    )
+    if indexer is None or indexer.getInputCol() not in categoricals:
+        raise ModelError(
+            f"the model reads {name!r}, which these windows lack; retrain with `watchlake train`"
+        )
+    if indexer.getHandleInvalid() != "keep":
+        raise ModelError(f"indexer of {indexer.getInputCol()!r} must keep unseen values (handleInvalid=keep)")
+    labels = {label: index for index, label in enumerate(indexer.labels)}
+    unseen = len(labels)
+    return np.array([labels.get(value, unseen) for value in categoricals[indexer.getInputCol()]], dtype=float)

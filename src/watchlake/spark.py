@@ -22,11 +22,13 @@ PARSE_DOUBLE = "watchlake_parse_double"
 PARSE_STAMP = "watchlake_parse_stamp"
 CORRELATED_NORMALS = "watchlake_correlated_normals"
 SECOND_PARTIALS = "watchlake_second_partials"
+WINDOW_FEATURES = "watchlake_window_features"
 SQL_FUNCTIONS = {
     PARSE_DOUBLE: ("watchlake.functions.ParseDouble", "double"),
     PARSE_STAMP: ("watchlake.functions.ParseStamp", "bigint"),
     CORRELATED_NORMALS: ("watchlake.functions.CorrelatedNormals", "array<double>"),
     SECOND_PARTIALS: ("watchlake.functions.SecondPartials", "array<double>"),
+    WINDOW_FEATURES: ("watchlake.functions.WindowFeatures", "array<double>"),
 }
 GARBAGE_COLLECTORS = {"parallel": "-XX:+UseParallelGC", "g1": "-XX:+UseG1GC"}
 

@@ -1,70 +1,137 @@
-"""The prediction sink's rows (``to_sink_rows``): one pass gives the predictions and the annotation queue, in the
-warehouse tables' column order, with values taken from the scored windows."""
+"""Scoring in the driver (``score_values``) gives what the Spark scoring API gives, and the sink's rows
+(``to_sink_rows``) carry those scores in the warehouse tables' column order."""
 
 from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
 
+import numpy as np
 import pytest
-from pyspark.sql import functions as F
 
 from fixtures_models import tiny_windows
-from watchlake.features.assembly import SIGNAL
-from watchlake.features.transforms import FEATURE_COLUMNS
-from watchlake.predict.rows import LAST_ARRIVAL, to_sink_rows
-from watchlake.scoring import ChampionModel, score
+from watchlake.features.transforms import CATEGORICAL_COLUMNS, FEATURE_COLUMNS
+from watchlake.predict.rows import Window, signal_json, to_sink_rows
+from watchlake.scoring import ChampionModel, score, score_values
+from watchlake.settings import TrainSettings
+from watchlake.train.pipeline import fit_pipeline
 from watchlake.warehouse.tables import ANNOTATION_QUEUE, PREDICTIONS
 
 NOW = datetime(2026, 1, 1, 9, 0, 0)
 
 
 @pytest.fixture(scope="module")
-def scored(spark, tiny_model):
-    # The assembler's flat triples (second into the window, mean |acceleration|, mean |rotation|), out of order.
-    signal = F.array(*(F.lit(value) for value in (1.0, 0.25, 0.5, 0.0, 0.5, 0.125)))
-    windows = tiny_windows(spark, rows=40).select(
-        F.col("participant").alias("device_id"),
-        "*",
-        (F.col("window_end") - F.expr("INTERVAL 1 SECOND")).alias(LAST_ARRIVAL),
-        signal.alias(SIGNAL),
+def windows(spark):
+    # An unseen location kind in a few rows: the indexer's "keep" bucket.
+    return tiny_windows(spark, rows=40).cache()
+
+
+def _champion(model) -> ChampionModel:
+    return ChampionModel("activity", 3, tuple(model.classes), model.model, registry=None)
+
+
+def _local(champion: ChampionModel, rows: list) -> object:
+    values = np.array([[row[name] for name in FEATURE_COLUMNS] for row in rows])
+    modes = [row[CATEGORICAL_COLUMNS[0]] for row in rows]
+    return score_values(champion, values, {CATEGORICAL_COLUMNS[0]: [*modes[:-3], *["moon base"] * 3]})
+
+
+@pytest.mark.parametrize("classifier", ["random_forest", "logistic_regression"])
+def test_score_values_equals_the_spark_scoring_api(spark, windows, tiny_model, classifier) -> None:
+    model = tiny_model
+    if classifier != "random_forest":
+        model = fit_pipeline(
+            windows, TrainSettings(classifier=classifier, num_trees=5, max_depth=4), label_col="activity"
+        )
+    champion = _champion(model)
+    rows = windows.orderBy("participant", "window_start").collect()
+    unseen = [row.asDict() | {CATEGORICAL_COLUMNS[0]: "moon base"} for row in rows[-3:]]
+    spark_rows = [row.asDict() for row in rows[:-3]] + unseen
+    frame = spark.createDataFrame(spark_rows, windows.schema)
+    want = score(champion, frame).orderBy("participant", "window_start").collect()
+    got = _local(champion, rows)
+    assert got.probabilities == pytest.approx(np.array([row.probabilities for row in want]), abs=1e-12)
+    assert got.predicted == [row.predicted_activity for row in want]
+    assert got.confidence == pytest.approx([row.confidence for row in want], abs=1e-12)
+    assert got.margin == pytest.approx([row.margin for row in want], abs=1e-12)
+    assert got.entropy == pytest.approx([row.entropy for row in want], abs=1e-12)
+
+
+def test_score_values_of_no_windows(tiny_model) -> None:
+    scores = score_values(
+        _champion(tiny_model), np.zeros((0, len(FEATURE_COLUMNS))), {"location_type_mode": []}
     )
-    champion = ChampionModel("activity", 3, tuple(tiny_model.classes), tiny_model.model, registry=None)
-    return score(champion, windows).cache()
+    assert scores.probabilities.shape == (0, len(tiny_model.classes)) and scores.predicted == []
 
 
 @pytest.mark.parametrize("threshold", [0.0, 0.3, 1.01])
-def test_to_sink_rows_gives_predictions_and_the_low_margin_queue(scored, threshold: float) -> None:
-    both = to_sink_rows(scored, "predict", 7, F.lit(NOW), "margin", threshold).collect()
-    windows = {(r.device_id, r.window_start): r for r in scored.collect()}
-
-    assert len(both) == len(windows) == 40
-    for row in both:
-        prediction = row.prediction
-        assert list(prediction.asDict()) == list(PREDICTIONS.column_names)
-        window = windows[(prediction.device_id, prediction.window_start)]
-        assert (prediction.predicted_class, prediction.confidence, prediction.margin) == (
-            window.predicted_activity,
-            window.confidence,
-            window.margin,
+def test_to_sink_rows_gives_predictions_and_the_low_margin_queue(windows, tiny_model, threshold) -> None:
+    champion = _champion(tiny_model)
+    rows = windows.collect()
+    scores = _local(champion, rows)
+    closed = [
+        Window(
+            device_id=row.participant,
+            window_start=row.window_start,
+            window_end=row.window_end,
+            events=int(row.rows * 100),
+            last_arrived_at=row.window_end - timedelta(seconds=1),
+            signal=[1.0, 0.25, 0.5, 0.0, 0.5, 0.125],  # out of order, as the assembler may append them
+            values=[row[name] for name in FEATURE_COLUMNS],
         )
-        assert json.loads(prediction.probabilities) == pytest.approx(window.class_probabilities)
-        assert (prediction.model_version, prediction.query_name, prediction.batch_id) == ("3", "predict", 7)
-        assert prediction.predicted_at == NOW
-        assert prediction.latency_ms == (NOW - window[LAST_ARRIVAL]) / timedelta(milliseconds=1)
-
-        assert (row.queued is not None) == (window.margin < threshold)
-        if row.queued is not None:
-            queued = row.queued
-            assert list(queued.asDict()) == list(ANNOTATION_QUEUE.column_names)
-            assert (queued.confidence_measure, queued.confidence_value) == ("margin", window.margin)
-            assert json.loads(queued.features) == pytest.approx(
-                {name: window[name] for name in FEATURE_COLUMNS}
+        for row in rows
+    ]
+    predictions, queued = to_sink_rows(
+        closed,
+        scores,
+        classes=champion.classes,
+        model_version=3,
+        query_name="predict",
+        batch_id=7,
+        now=NOW,
+        measure="margin",
+        threshold=threshold,
+    )
+    assert len(predictions) == 40
+    queued_by_key = {
+        (row[0], row[1]): dict(zip(ANNOTATION_QUEUE.column_names, row, strict=True)) for row in queued
+    }
+    for i, (window, row) in enumerate(zip(closed, predictions, strict=True)):
+        prediction = dict(zip(PREDICTIONS.column_names, row, strict=True))
+        assert (prediction["device_id"], prediction["window_start"]) == (
+            window.device_id,
+            window.window_start,
+        )
+        assert prediction["predicted_class"] == scores.predicted[i]
+        assert (prediction["confidence"], prediction["margin"]) == (scores.confidence[i], scores.margin[i])
+        assert json.loads(prediction["probabilities"]) == pytest.approx(
+            dict(zip(champion.classes, scores.probabilities[i], strict=True))
+        )
+        assert (prediction["model_version"], prediction["query_name"], prediction["batch_id"]) == (
+            "3",
+            "predict",
+            7,
+        )
+        assert (prediction["predicted_at"], prediction["events"]) == (NOW, window.events)
+        assert prediction["latency_ms"] == (NOW - window.last_arrived_at) / timedelta(milliseconds=1)
+        key = (window.device_id, window.window_start)
+        assert (key in queued_by_key) == (scores.margin[i] < threshold)
+        if key in queued_by_key:
+            entry = queued_by_key[key]
+            assert (entry["confidence_measure"], entry["confidence_value"]) == ("margin", scores.margin[i])
+            assert json.loads(entry["features"]) == pytest.approx(
+                dict(zip(FEATURE_COLUMNS, window.values, strict=True))
             )
-            assert json.loads(queued.signal) == [
-                {"t": 0.0, "a": 0.5, "r": 0.125},
-                {"t": 1.0, "a": 0.25, "r": 0.5},
+            assert json.loads(entry["signal"]) == [
+                {"t": 0, "a": 0.5, "r": 0.125},
+                {"t": 1, "a": 0.25, "r": 0.5},
             ]
-            assert queued.queued_at == NOW
-    queued_count = sum(row.queued is not None for row in both)
-    assert queued_count == {0.0: 0, 1.01: 40}.get(threshold, queued_count)
+            assert entry["queued_at"] == NOW
+    assert len(queued) == {0.0: 0, 1.01: 40}.get(threshold, len(queued))
+
+
+def test_signal_json_rounds_and_orders() -> None:
+    assert json.loads(signal_json([2.0, 0.123456, 1.0, 1.0, 0.5, 0.25])) == [
+        {"t": 1, "a": 0.5, "r": 0.25},
+        {"t": 2, "a": 0.1235, "r": 1.0},
+    ]

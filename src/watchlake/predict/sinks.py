@@ -8,20 +8,32 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from watchlake.features.assembly import KEY, SIGNAL, passthrough_of, windows_of
-from watchlake.features.transforms import finish_windows
-from watchlake.predict.rows import LAST_ARRIVAL, to_dead_letter_rows, to_sink_rows
-from watchlake.scoring import ChampionModel, score
+from watchlake.features.assembly import KEY, PASSTHROUGH, SIGNAL
+from watchlake.features.partials import PARTIALS
+from watchlake.features.transforms import (
+    CATEGORICAL_COLUMNS,
+    FEATURE_COLUMNS,
+    FEATURE_VALUES,
+    WINDOW_END,
+    WINDOW_START,
+    feature_values,
+    location_kind,
+)
+from watchlake.predict.rows import LAST_ARRIVAL, Window, to_dead_letter_rows, to_sink_rows
+from watchlake.scoring import ChampionModel, score_values
 from watchlake.settings import PredictSettings
 from watchlake.warehouse.batches import BatchWrite, is_committed, write_batch
 from watchlake.warehouse.tables import ANNOTATION_QUEUE, DEAD_LETTERS, PREDICTIONS
 
 log = logging.getLogger(__name__)
+ROWS = FEATURE_COLUMNS.index("rows")
 
 
 class WarehouseSink:
@@ -66,18 +78,34 @@ class WarehouseSink:
             self._connection = None
 
 
-def _rows(frame: DataFrame) -> list[tuple[Any, ...]]:
-    return [tuple(row) for row in frame.collect()]
+def _utc(micros: int) -> datetime:
+    """Epoch microseconds as a naive UTC datetime (the warehouse's convention), whatever the local time zone."""
+    return datetime.fromtimestamp(micros / 1_000_000, UTC).replace(tzinfo=None)
 
 
-def _now_column() -> Any:
-    """The JVM's clock when Spark produces the row, as a timestamp (the session runs in UTC).
+def to_collected(assembled: DataFrame) -> DataFrame:
+    """What the sink collects of the assembler's output: per window its keys, times (epoch µs), signal and feature
+    values (one Java call each); per dead letter its struct."""
+    return assembled.select(
+        KEY,
+        *(F.unix_micros(name).alias(name) for name in (WINDOW_START, WINDOW_END, LAST_ARRIVAL)),
+        SIGNAL,
+        PASSTHROUGH,
+        feature_values(F.col(PARTIALS), F.col(WINDOW_START)).alias(FEATURE_VALUES),
+    )
 
-    Evaluated as the rows come out of the micro-batch's Spark work (Kafka read, windows, state store, model), so
-    ``predicted_at`` and ``latency_ms`` include that work; a literal would hold the time the sink was called,
-    before it, and running the work first in a job of its own would cost one more job per micro-batch.
-    """
-    return F.timestamp_millis(F.reflect(F.lit("java.lang.System"), F.lit("currentTimeMillis")).cast("long"))
+
+def _window(row: Any) -> Window:
+    values = row[FEATURE_VALUES]
+    return Window(
+        device_id=row[KEY],
+        window_start=_utc(row[WINDOW_START]),
+        window_end=_utc(row[WINDOW_END]),
+        events=round(values[ROWS]),
+        last_arrived_at=_utc(row[LAST_ARRIVAL]),
+        signal=row[SIGNAL],
+        values=values[: len(FEATURE_COLUMNS)],
+    )
 
 
 class PredictionSink(WarehouseSink):
@@ -100,12 +128,11 @@ class PredictionSink(WarehouseSink):
         if self.skip_replay(assembled, batch_id):
             return
         self.champion.refresh(assembled.sparkSession)  # hot reload: a new champion scores from this batch on
-        assembled.persist()  # the batch's output is small (windows, dead letters); its work runs once
-        try:
-            dead = _rows(to_dead_letter_rows(passthrough_of(assembled)))
-            predictions, queued = self._score(assembled, batch_id)
-        finally:
-            assembled.unpersist()
+        rows = to_collected(assembled).collect()  # the batch's one Spark job: Kafka, parse, state, features
+        letters = [row[PASSTHROUGH] for row in rows if row[PASSTHROUGH] is not None]
+        closed = [row for row in rows if row[PASSTHROUGH] is None]
+        predictions, queued = self.score_closed(closed, batch_id)
+        dead = to_dead_letter_rows(letters)
         self.commit(batch_id, {PREDICTIONS: predictions, ANNOTATION_QUEUE: queued, DEAD_LETTERS: dead})
         log.info(
             "%s batch %d: %d predictions (model v%d), %d queued for annotation",
@@ -118,22 +145,22 @@ class PredictionSink(WarehouseSink):
         if dead:
             log.warning("%s batch %d: %d malformed messages set aside", self.query_name, batch_id, len(dead))
 
-    def _score(
-        self, assembled: DataFrame, batch_id: int
-    ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-        """Prediction rows and annotation-queue rows of the batch's windows, in one Spark job."""
-        windows = finish_windows(
-            windows_of(assembled).withColumnRenamed(KEY, "device_id"),
-            "device_id",
-            keep=(LAST_ARRIVAL, SIGNAL),
+    def score_closed(self, closed: list[Any], batch_id: int) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+        """Prediction rows and annotation-queue rows of the batch's closed windows."""
+        windows = [_window(row) for row in closed]
+        values = np.array([window.values for window in windows], dtype=float).reshape(
+            len(windows), len(FEATURE_COLUMNS)
         )
-        predict = self.predict
-        both = to_sink_rows(
-            score(self.champion, windows),
-            self.query_name,
-            batch_id,
-            _now_column(),
-            predict.confidence_measure,
-            predict.low_confidence_threshold,
-        ).collect()
-        return [tuple(row.prediction) for row in both], [tuple(row.queued) for row in both if row.queued]
+        modes = [location_kind(round(row[FEATURE_VALUES][len(FEATURE_COLUMNS)])) for row in closed]
+        scores = score_values(self.champion, values, {CATEGORICAL_COLUMNS[0]: modes})
+        return to_sink_rows(
+            windows,
+            scores,
+            classes=self.champion.classes,
+            model_version=self.champion.version,
+            query_name=self.query_name,
+            batch_id=batch_id,
+            now=datetime.now(UTC).replace(tzinfo=None),
+            measure=self.predict.confidence_measure,
+            threshold=self.predict.low_confidence_threshold,
+        )

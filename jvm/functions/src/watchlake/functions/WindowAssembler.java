@@ -38,7 +38,7 @@ import scala.collection.Seq;
  * 2 max), {@code signal} (per merged run: seconds into the window, then each {@code signalSlots} value divided by
  * the {@code countSlot} value; flat) and {@code passthrough}. A run arriving for a window of its watch that was
  * already emitted is dropped and counted in the state ({@code late}); Spark itself drops rows older than the
- * watermark.
+ * watermark. On a batch Dataset (no watermark, no state kept) every window of the input is emitted.
  */
 public final class WindowAssembler
     implements FlatMapGroupsWithStateFunction<String, Row, WindowAssembler.Watch, Row> {
@@ -126,7 +126,12 @@ public final class WindowAssembler
       merge(watch, second, ((Timestamp) row.get(2)).getTime(), doubles(row.getSeq(3)));
       newest = Math.max(newest, second);
     }
-    long watermarkSecond = Math.floorDiv(state.getCurrentWatermarkMs(), 1000L);
+    Long watermarkMs = watermarkMs(state);
+    if (watermarkMs == null) { // a batch query: the key's whole input is here, so every window is complete
+      emit(key, watch, Long.MAX_VALUE, out);
+      return out.iterator();
+    }
+    long watermarkSecond = Math.floorDiv(watermarkMs, 1000L);
     // Complete: the watch has sent the window's last second or a later one. Overdue: the watermark passed its end.
     long closeBefore = Math.max(newest == Long.MIN_VALUE ? Long.MIN_VALUE : newest + 1, watermarkSecond);
     emit(key, watch, closeBefore, out);
@@ -138,6 +143,15 @@ public final class WindowAssembler
       state.setTimeoutTimestamp(Math.max(due, watermarkSecond + 1) * 1000L);
     }
     return out.iterator();
+  }
+
+  /** The stream's watermark, or null in a batch query (which has none). */
+  private static Long watermarkMs(GroupState<Watch> state) {
+    try {
+      return state.getCurrentWatermarkMs();
+    } catch (UnsupportedOperationException batchQuery) {
+      return null;
+    }
   }
 
   private void merge(Watch watch, long second, long arrivedMs, double[] partials) {
