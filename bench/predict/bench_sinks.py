@@ -19,7 +19,7 @@ from pyspark.sql import DataFrame
 import watchlake.predict.job as predict_job
 from watchlake.features.transforms import WINDOW_END
 from watchlake.predict.sinks import PredictionSink
-from watchlake.warehouse.tables import PREDICTIONS
+from watchlake.warehouse.tables import ANNOTATION_QUEUE, PREDICTIONS
 
 
 @dataclass
@@ -28,6 +28,8 @@ class BatchTiming:
     seconds: float
     commit_seconds: float
     windows: int
+    steps: dict[str, float] = field(default_factory=dict)  # the sink's own split: spark, scoring, commit
+    queued: int = 0
     # Per window, no-op sink only: (window_end epoch s, sink start - last arrival ms, sink end - last arrival ms,
     # sink end - window_end ms).
     latencies: list[tuple[float, float, float, float]] = field(default_factory=list)
@@ -42,14 +44,17 @@ class TimedWarehouseSink(PredictionSink):
         if not hasattr(self, "timings"):
             self.timings = []
         self._commit_seconds = 0.0
-        self._rows = 0
+        self._rows = self._queued = 0
         started = time.perf_counter()
         super().__call__(windows, batch_id)
         seconds = time.perf_counter() - started
-        self.timings.append(BatchTiming(batch_id, seconds, self._commit_seconds, self._rows))
+        timing = BatchTiming(batch_id, seconds, self._commit_seconds, self._rows, dict(self.last_seconds))
+        timing.queued = self._queued
+        self.timings.append(timing)
 
     def commit(self, batch_id: int, rows_by_table: dict[Any, list[tuple[Any, ...]]]) -> None:
-        self._rows = sum(len(rows) for rows in rows_by_table.values())
+        self._rows = len(rows_by_table[PREDICTIONS])
+        self._queued = len(rows_by_table[ANNOTATION_QUEUE])
         started = time.perf_counter()
         super().commit(batch_id, rows_by_table)
         self._commit_seconds = time.perf_counter() - started

@@ -162,6 +162,13 @@ def sink_summary(sink: Any, since: float | None = None) -> dict[str, Any]:
         "windows": sum(t.windows for t in busy),
         "mean_sink_seconds": round(float(np.mean([t.seconds for t in busy])), 2) if busy else None,
         "mean_commit_seconds": round(float(np.mean([t.commit_seconds for t in busy])), 3) if busy else None,
+        "queued": sum(t.queued for t in busy),
+        "mean_step_seconds": {
+            step: round(float(np.mean([t.steps.get(step, 0.0) for t in busy])), 3)
+            for step in ("spark", "scoring", "commit")
+        }
+        if busy
+        else None,
     }
     latencies = [lat[1:] for t in timings for lat in t.latencies if since is None or lat[0] >= since]
     if latencies:

@@ -193,6 +193,9 @@ class PredictSettings(_Section):
     # A window is queued for annotation when this measure is below the threshold (entropy: above it).
     confidence_measure: Literal["max_probability", "margin", "entropy"] = "margin"
     low_confidence_threshold: float = Field(default=0.2, ge=0)
+    # At most this many of a micro-batch's low-confidence windows are queued, the least confident first: an
+    # annotator labels a few hundred windows an hour, and a poorly calibrated model would queue most of them.
+    max_queued_per_batch: int = Field(default=200, ge=0)
     watermark_seconds: float = Field(default=10.0, ge=0)
     trigger_seconds: float = Field(default=1.0, ge=0)
     starting_offsets: Literal["earliest", "latest"] = "earliest"

@@ -72,6 +72,9 @@ def test_valid_message_becomes_the_partials_of_its_second(spark) -> None:
     assert row.partials == pytest.approx(expected, rel=1e-12)
 
 
+BAD_DEVICE_ID = "device_id is not 1-64 characters without control characters"
+
+
 def with_axis(axis: str, values: list[object]) -> bytes:
     return encode(message(**{axis: values}))
 
@@ -102,6 +105,10 @@ def with_axis(axis: str, values: list[object]) -> bytes:
         (encode(message(interval_ms=0)), "interval_ms is not positive"),
         (encode(message(interval_ms=-100)), "interval_ms is not positive"),
         (encode(message(interval_ms=400)), f"readings span more than {MAX_MESSAGE_MILLIS} ms"),
+        (encode(message(device_id="")), BAD_DEVICE_ID),
+        (encode(message(device_id="w" * 65)), BAD_DEVICE_ID),
+        (encode(message(device_id="w\u0000")), BAD_DEVICE_ID),
+        (encode(message(device_id="w\n1")), BAD_DEVICE_ID),
     ],
 )
 def test_bad_message_is_a_dead_letter_with_reason(spark, value, reason) -> None:

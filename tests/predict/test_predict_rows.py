@@ -11,7 +11,7 @@ import pytest
 
 from fixtures_models import tiny_windows
 from watchlake.features.transforms import CATEGORICAL_COLUMNS, FEATURE_COLUMNS
-from watchlake.predict.rows import Window, signal_json, to_sink_rows
+from watchlake.predict.rows import Window, signal_json, to_dead_letter_rows, to_sink_rows
 from watchlake.scoring import ChampionModel, score, score_values
 from watchlake.settings import TrainSettings
 from watchlake.train.pipeline import fit_pipeline
@@ -64,8 +64,10 @@ def test_score_values_of_no_windows(tiny_model) -> None:
     assert scores.probabilities.shape == (0, len(tiny_model.classes)) and scores.predicted == []
 
 
-@pytest.mark.parametrize("threshold", [0.0, 0.3, 1.01])
-def test_to_sink_rows_gives_predictions_and_the_low_margin_queue(windows, tiny_model, threshold) -> None:
+@pytest.mark.parametrize(("threshold", "max_queued"), [(0.0, 100), (0.3, 100), (1.01, 100), (1.01, 5)])
+def test_to_sink_rows_gives_predictions_and_the_low_margin_queue(
+    windows, tiny_model, threshold, max_queued
+) -> None:
     champion = _champion(tiny_model)
     rows = windows.collect()
     scores = _local(champion, rows)
@@ -91,8 +93,12 @@ def test_to_sink_rows_gives_predictions_and_the_low_margin_queue(windows, tiny_m
         now=NOW,
         measure="margin",
         threshold=threshold,
+        max_queued=max_queued,
     )
     assert len(predictions) == 40
+    # The queue: windows below the threshold, at most max_queued, the smallest margins first.
+    low = sorted((margin, i) for i, margin in enumerate(scores.margin) if margin < threshold)[:max_queued]
+    expected_queue = {(closed[i].device_id, closed[i].window_start) for _, i in low}
     queued_by_key = {
         (row[0], row[1]): dict(zip(ANNOTATION_QUEUE.column_names, row, strict=True)) for row in queued
     }
@@ -115,7 +121,7 @@ def test_to_sink_rows_gives_predictions_and_the_low_margin_queue(windows, tiny_m
         assert (prediction["predicted_at"], prediction["events"]) == (NOW, window.events)
         assert prediction["latency_ms"] == (NOW - window.last_arrived_at) / timedelta(milliseconds=1)
         key = (window.device_id, window.window_start)
-        assert (key in queued_by_key) == (scores.margin[i] < threshold)
+        assert (key in queued_by_key) == (key in expected_queue)
         if key in queued_by_key:
             entry = queued_by_key[key]
             assert (entry["confidence_measure"], entry["confidence_value"]) == ("margin", scores.margin[i])
@@ -127,11 +133,30 @@ def test_to_sink_rows_gives_predictions_and_the_low_margin_queue(windows, tiny_m
                 {"t": 1, "a": 0.25, "r": 0.5},
             ]
             assert entry["queued_at"] == NOW
-    assert len(queued) == {0.0: 0, 1.01: 40}.get(threshold, len(queued))
+    assert len(queued) == {0.0: 0, 1.01: min(40, max_queued)}.get(threshold, len(queued))
 
 
 def test_signal_json_rounds_and_orders() -> None:
     assert json.loads(signal_json([2.0, 0.123456, 1.0, 1.0, 0.5, 0.25])) == [
         {"t": 1, "a": 0.5, "r": 0.25},
         {"t": 2, "a": 0.1235, "r": 1.0},
+    ]
+
+
+def test_dead_letter_rows_keep_column_order_and_drop_nul_characters() -> None:
+    from pyspark.sql import Row
+
+    letter = Row(
+        topic="t",
+        kafka_partition=1,
+        kafka_offset=9,
+        raw_value="a\x00b",
+        raw_size=3,
+        reason="why",
+        received_at=NOW,
+    )
+    empty = Row(**(letter.asDict() | {"raw_value": None}))
+    assert to_dead_letter_rows([letter, empty]) == [
+        ("t", 1, 9, "a\ufffdb", 3, "why", NOW),
+        ("t", 1, 9, None, 3, "why", NOW),
     ]

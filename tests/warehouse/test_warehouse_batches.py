@@ -79,3 +79,29 @@ def test_merge_sql_updates_value_columns_only() -> None:
         "MERGE INTO wh.predictions USING stage s ON wh.predictions.device_id = s.device_id"
     )
     assert "device_id = s.device_id," not in statement.split("UPDATE SET")[1].split("WHEN NOT")[0]
+
+
+TRICKY = ['say "hi", then\nleave', "", "back\\slash\t;", "ünïcödé ✓", "NULL", None]
+
+
+@pytest.mark.parametrize("loader", ["copy", "insert"])
+def test_write_batch_keeps_every_value_exactly(warehouse, monkeypatch, loader: str) -> None:
+    import watchlake.warehouse.batches as batches
+
+    if loader == "insert":  # as on Redshift, which cannot COPY from the client
+        monkeypatch.setattr(batches, "COPY_FROM_CLIENT_SINCE", 10**9)
+    connection, schema = warehouse
+    letters = [("t", 0, offset, raw, len(raw or ""), "why", T0) for offset, raw in enumerate(TRICKY)]
+    predictions = [
+        (*prediction(f"w{i}", "Relax")[:5], 0.1 * i, 1e-300, float("nan"), *prediction("x", "R")[8:])
+        for i in range(3)
+    ]
+    write_batch(connection, schema, "q", 0, {DEAD_LETTERS: letters, PREDICTIONS: predictions})
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT raw_value FROM {schema}.dead_letters ORDER BY kafka_offset")
+        assert [row[0] for row in cursor.fetchall()] == TRICKY
+        cursor.execute(f"SELECT confidence, margin, entropy FROM {schema}.predictions ORDER BY device_id")
+        stored = cursor.fetchall()
+    connection.rollback()
+    assert [row[:2] for row in stored] == [(0.1 * i, 1e-300) for i in range(3)]
+    assert all(row[2] != row[2] for row in stored)  # NaN

@@ -24,6 +24,9 @@ DEAD_LETTER_MAX_CHARS = 65_535
 # A message holds one second of one watch (10 readings at 10 Hz). 1000 leaves room for faster sensors or longer
 # batches (1 s at 1 kHz, 100 s at 10 Hz) while bounding the work and memory one hostile message can cause.
 MAX_READINGS_PER_MESSAGE = 1000
+# The warehouse keys rows by device_id (VARCHAR(64)): an id it cannot store would fail every write of the batch.
+MAX_DEVICE_ID_CHARS = 64
+DEVICE_ID_PATTERN = rf"^[^\p{{Cc}}]{{1,{MAX_DEVICE_ID_CHARS}}}$"
 # A message is one run of readings inside one second: the window assembler places it by its first reading.
 MAX_MESSAGE_MILLIS = 1000
 
@@ -64,6 +67,10 @@ def _reason(max_bytes: int) -> Column:
         .when((wrong_version | missing_field.isNotNull()) & not_json, F.lit("not a JSON document"))
         .when(wrong_version, F.lit(f"schema_version is not {WATCH_MESSAGE_VERSION}"))
         .when(missing_field.isNotNull(), F.concat(F.lit("missing or mistyped field: "), missing_field))
+        .when(
+            ~F.col("message.device_id").rlike(DEVICE_ID_PATTERN),
+            F.lit(f"device_id is not 1-{MAX_DEVICE_ID_CHARS} characters without control characters"),
+        )
         .when(F.greatest(*lengths) != F.least(*lengths), F.lit("motion arrays differ in length"))
         .when(readings == 0, F.lit("motion arrays are empty"))
         .when(

@@ -3,13 +3,13 @@ the warehouse tables' column order out)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import numpy as np
+import orjson
 
 from watchlake.features.transforms import FEATURE_COLUMNS
 from watchlake.scoring import Scores
@@ -53,7 +53,11 @@ def confidence_values(scores: Scores, measure: str) -> np.ndarray:
 def signal_json(signal: Sequence[float]) -> str:
     """The window's signal as JSON ``[{"t": seconds into the window, "a": g, "r": rad/s}, ...]`` in time order."""
     points = sorted(zip(signal[0::3], signal[1::3], signal[2::3], strict=True))
-    return json.dumps([{"t": round(t), "a": round(a, 4), "r": round(r, 4)} for t, a, r in points])
+    return _json([{"t": round(t), "a": round(a, 4), "r": round(r, 4)} for t, a, r in points])
+
+
+def _json(value: Any) -> str:
+    return orjson.dumps(value).decode()
 
 
 def _window_prediction(window: Window, scores: Scores, i: int, classes: Sequence[str], version: int) -> dict:
@@ -63,7 +67,7 @@ def _window_prediction(window: Window, scores: Scores, i: int, classes: Sequence
         "window_start": window.window_start,
         "window_end": window.window_end,
         "predicted_class": scores.predicted[i],
-        "probabilities": json.dumps(dict(zip(classes, scores.probabilities[i].tolist(), strict=True))),
+        "probabilities": _json(dict(zip(classes, scores.probabilities[i].tolist(), strict=True))),
         "model_version": str(version),
     }
 
@@ -79,14 +83,20 @@ def to_sink_rows(
     now: datetime,
     measure: str,
     threshold: float,
+    max_queued: int,
 ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     """(PREDICTIONS rows, ANNOTATION_QUEUE rows) of scored ``windows``.
 
-    A window is queued when its confidence ``measure`` is below ``threshold`` (entropy: above it). ``now`` is both
-    ``predicted_at`` and ``queued_at``; ``latency_ms`` is ``now`` minus the window's last arrival.
+    A window is queued when its confidence ``measure`` is below ``threshold`` (entropy: above it), at most
+    ``max_queued`` of them, the least confident first. ``now`` is both ``predicted_at`` and ``queued_at``;
+    ``latency_ms`` is ``now`` minus the window's last arrival.
     """
     confidence = confidence_values(scores, measure)
-    low = confidence > threshold if measure == "entropy" else confidence < threshold
+    doubt = confidence if measure == "entropy" else -confidence  # larger: less confident
+    candidates = np.flatnonzero(doubt > (threshold if measure == "entropy" else -threshold))
+    chosen = candidates[np.argsort(-doubt[candidates], kind="stable")[:max_queued]]
+    low = np.zeros(len(windows), dtype=bool)
+    low[chosen] = True
     predictions, queued = [], []
     for i, window in enumerate(windows):
         common = _window_prediction(window, scores, i, classes, model_version)
@@ -115,7 +125,7 @@ def to_sink_rows(
                         **common,
                         "confidence_measure": measure,
                         "confidence_value": float(confidence[i]),
-                        "features": json.dumps(features),
+                        "features": _json(features),
                         "signal": signal_json(window.signal),
                         "queued_at": now,
                     },
@@ -125,5 +135,14 @@ def to_sink_rows(
 
 
 def to_dead_letter_rows(letters: Sequence[Any]) -> list[tuple[Any, ...]]:
-    """DEAD_LETTERS rows, in column order, from the dead-letter structs of ``to_assembler_rows``."""
-    return [_row_of(DEAD_LETTERS, letter.asDict()) for letter in letters]
+    """DEAD_LETTERS rows, in column order, from the dead-letter structs of ``to_assembler_rows``.
+
+    NUL characters of the raw value become U+FFFD: PostgreSQL text cannot hold them, and one would fail the whole
+    micro-batch's commit, again on every replay."""
+    rows = []
+    for letter in letters:
+        columns = letter.asDict()
+        if columns["raw_value"] is not None:
+            columns["raw_value"] = columns["raw_value"].replace("\x00", "\ufffd")
+        rows.append(_row_of(DEAD_LETTERS, columns))
+    return rows

@@ -6,7 +6,9 @@ transaction, so a micro-batch that Spark replays after a crash or restart change
 
 from __future__ import annotations
 
+import itertools
 import logging
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -123,29 +125,41 @@ class PredictionSink(WarehouseSink):
         super().__init__(connect, schema, query_name)
         self.champion = champion
         self.predict = predict
+        self.last_seconds: dict[
+            str, float
+        ] = {}  # wall seconds of the last batch's steps: spark, scoring, commit
 
     def __call__(self, assembled: DataFrame, batch_id: int) -> None:
         if self.skip_replay(assembled, batch_id):
             return
         self.champion.refresh(assembled.sparkSession)  # hot reload: a new champion scores from this batch on
+        clock = {"started": time.perf_counter()}
         rows = to_collected(assembled).collect()  # the batch's one Spark job: Kafka, parse, state, features
+        clock["spark"] = time.perf_counter()
         letters = [row[PASSTHROUGH] for row in rows if row[PASSTHROUGH] is not None]
         closed = [row for row in rows if row[PASSTHROUGH] is None]
         predictions, queued = self.score_closed(closed, batch_id)
         dead = to_dead_letter_rows(letters)
+        clock["scoring"] = time.perf_counter()
         self.commit(batch_id, {PREDICTIONS: predictions, ANNOTATION_QUEUE: queued, DEAD_LETTERS: dead})
+        clock["commit"] = time.perf_counter()
+        steps = list(clock)
+        self.last_seconds = {step: clock[step] - clock[before] for before, step in itertools.pairwise(steps)}
         log.info(
-            "%s batch %d: %d predictions (model v%d), %d queued for annotation",
+            "%s batch %d: %d predictions (model v%d), %d queued for annotation; %s",
             self.query_name,
             batch_id,
             len(predictions),
             self.champion.version,
             len(queued),
+            ", ".join(f"{step} {seconds:.2f} s" for step, seconds in self.last_seconds.items()),
         )
         if dead:
             log.warning("%s batch %d: %d malformed messages set aside", self.query_name, batch_id, len(dead))
 
-    def score_closed(self, closed: list[Any], batch_id: int) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    def score_closed(
+        self, closed: list[Any], batch_id: int
+    ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
         """Prediction rows and annotation-queue rows of the batch's closed windows."""
         windows = [_window(row) for row in closed]
         values = np.array([window.values for window in windows], dtype=float).reshape(
@@ -163,4 +177,5 @@ class PredictionSink(WarehouseSink):
             now=datetime.now(UTC).replace(tzinfo=None),
             measure=self.predict.confidence_measure,
             threshold=self.predict.low_confidence_threshold,
+            max_queued=self.predict.max_queued_per_batch,
         )

@@ -8,6 +8,7 @@ duplicated.
 
 from __future__ import annotations
 
+import io
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -19,6 +20,8 @@ from psycopg2.extras import execute_values
 from watchlake.warehouse.tables import ALL_TABLES, BATCH_LEDGER, Table, create_table_sql, merge_sql
 
 log = logging.getLogger(__name__)
+COPY_FROM_CLIENT_SINCE = 90_000  # psycopg2 server_version of PostgreSQL 9.0; Redshift reports 80002
+CSV_NULL = "\\N"
 
 Row = Sequence[Any]
 
@@ -105,15 +108,40 @@ def _merge_rows(cursor: Any, schema: str, table: Table, rows: Sequence[Row]) -> 
     staging = f"stage_{table.name}"
     cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {staging} (LIKE {schema}.{table.name})")
     cursor.execute(f"DELETE FROM {staging}")
-    execute_values(
-        cursor,
-        f"INSERT INTO {staging} ({', '.join(table.column_names)}) VALUES %s",
-        rows,
-        page_size=1000,
-    )
+    _load(cursor, staging, table.column_names, rows)
     # A batch may hold the same key twice (a window re-scored within the batch): keep one, or MERGE fails.
     cursor.execute(merge_sql(table, schema, _deduplicated(staging, table)))
     return int(cursor.rowcount)
+
+
+def _load(cursor: Any, staging: str, columns: Sequence[str], rows: Sequence[Row]) -> None:
+    """Fill the staging table: PostgreSQL's COPY from memory (several times faster than INSERTs for a
+    micro-batch of thousands of rows), or multi-row INSERTs where COPY cannot read the client (Redshift, which
+    reports server version 8.0.2)."""
+    if cursor.connection.server_version < COPY_FROM_CLIENT_SINCE:
+        execute_values(
+            cursor, f"INSERT INTO {staging} ({', '.join(columns)}) VALUES %s", rows, page_size=1000
+        )
+        return
+    text = "".join(",".join(map(_csv_field, row)) + "\n" for row in rows)
+    sql = f"COPY {staging} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv, NULL '{CSV_NULL}')"
+    cursor.copy_expert(sql, io.StringIO(text))
+
+
+def _csv_field(value: Any) -> str:
+    """One value as a COPY CSV field: NULL unquoted, text always quoted (so text equal to the NULL marker stays
+    text), numbers and booleans bare, times in ISO form."""
+    if value is None:
+        return CSV_NULL
+    if isinstance(value, str):
+        return '"' + value.replace('"', '""') + '"'
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(value)  # shortest exact form; nan and inf as PostgreSQL reads them
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    return str(value)
 
 
 def _deduplicated(staging: str, table: Table) -> str:
