@@ -84,7 +84,10 @@ class NoopScoredSink(PredictionSink):
         self._latencies: list[tuple[float, float, float, float]] = []
         super().__call__(assembled, batch_id)
         seconds = time.perf_counter() - started
-        self.timings.append(BatchTiming(batch_id, seconds, 0.0, len(self._latencies), self._latencies))
+        steps = dict(self.last_seconds)
+        self.timings.append(
+            BatchTiming(batch_id, seconds, 0.0, len(self._latencies), steps, latencies=self._latencies)
+        )
 
     def commit(self, batch_id: int, rows_by_table: dict[Any, list[tuple[Any, ...]]]) -> None:
         ended_at = _naive_utc_now()

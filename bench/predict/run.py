@@ -163,7 +163,7 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--profile-messages", type=int, default=4_000)
     parser.add_argument(
-        "--max-batch-messages", type=int, default=5_000, help="paced runs: predict.max_offsets_per_trigger"
+        "--max-batch-messages", type=int, default=30_000, help="paced runs: predict.max_offsets_per_trigger"
     )
     parser.add_argument("--drain-timeout", type=float, default=240.0)
     parser.add_argument(

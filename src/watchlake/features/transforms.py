@@ -17,7 +17,8 @@ from pyspark.sql import functions as F
 from watchlake.features.partials import CHANNELS, LOCATION_TYPES, PARTIALS, SECOND, merged, to_seconds
 from watchlake.spark import WINDOW_FEATURES
 
-FEATURE_VERSION = 2  # 1: percentiles and the location mode, aggregated per reading
+# Recorded in each model's meta.json. 1: percentiles and the location mode, aggregated per reading.
+FEATURE_VERSION = 2
 MISSING = -1.0  # the value of a context feature when the window has no location reading (speed, distance)
 # A channel whose variance is at most this share of its mean square is treated as constant: skewness and
 # kurtosis are 0 (finished from power sums, they would be rounding noise).

@@ -16,7 +16,7 @@ from typing import Any
 
 from pyspark.sql import DataFrame, SparkSession
 
-from watchlake.features.transforms import CATEGORICAL_COLUMNS, FEATURE_COLUMNS
+from watchlake.features.transforms import CATEGORICAL_COLUMNS, FEATURE_COLUMNS, FEATURE_VERSION
 from watchlake.labels.mapping import LabelMapping, load_mapping
 from watchlake.labels.transforms import ACTIVITY, to_unmapped_labels
 from watchlake.lake import Lake, join
@@ -208,6 +208,7 @@ def _settings_snapshot(settings: Settings) -> dict[str, Any]:
 def _meta(settings: Settings, lake: Lake, outcome: _Outcome, heldout: dict[str, Any]) -> dict[str, Any]:
     return {
         "classes": list(outcome.fitted.classes),
+        "feature_version": FEATURE_VERSION,
         "feature_columns": list(FEATURE_COLUMNS),
         "categorical_columns": list(CATEGORICAL_COLUMNS),
         "metrics": summary(outcome.metrics),
