@@ -6,6 +6,7 @@ import logging
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from pyspark.sql import SparkSession
 
@@ -122,6 +123,13 @@ def build_session(settings: Settings, app_name: str, *, jars: tuple[str, ...] = 
         spark.sql(f"CREATE DATABASE IF NOT EXISTS {settings.catalog.database}")
     log.info("Spark %s session %r on %s", spark.version, app_name, settings.spark.master)
     return spark
+
+
+def hadoop_file_system(spark: SparkSession, path: str) -> tuple[Any, Any]:
+    """The Hadoop file system of ``path`` (local disk, S3, ...) and the JVM ``Path`` class."""
+    hadoop_path = spark.sparkContext._jvm.org.apache.hadoop.fs.Path  # type: ignore[union-attr]
+    conf = spark.sparkContext._jsc.hadoopConfiguration()  # type: ignore[union-attr]
+    return hadoop_path(path).getFileSystem(conf), hadoop_path
 
 
 @contextmanager

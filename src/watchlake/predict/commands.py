@@ -7,13 +7,16 @@ import argparse
 from watchlake.cli import add_command, settings_of
 
 _DESCRIPTION = """\
-Read the Kafka topic (kafka.topic), group each watch's readings into event-time windows (features.*), score
-every closed window with the current champion model and write the predictions to the warehouse
-(warehouse.*: PostgreSQL locally, Redshift on AWS). Windows whose confidence (predict.confidence_measure) is
-below predict.low_confidence_threshold also go to the annotation queue. Malformed messages go to the
-dead_letters table with their reason; the stream goes on. A promoted champion is picked up at the next
-micro-batch without a restart. Checkpoints live in the lake (checkpoints/<query>); with the warehouse's batch
-ledger a restart loses and repeats nothing.
+Read the Kafka topic (kafka.topic), merge each watch's seconds into event-time windows (features.*; a window
+closes when its watch has sent the window's last second, or for a silent watch when predict.watermark_seconds
+have passed), score every closed window with the current champion model and write the predictions to the
+warehouse (warehouse.*: PostgreSQL locally, Redshift on AWS). Windows whose confidence
+(predict.confidence_measure) is below predict.low_confidence_threshold also go to the annotation queue (at most
+predict.max_queued_per_batch per micro-batch, the least confident first). Malformed messages go to the
+dead_letters table with their reason; the stream goes on. A promoted champion is picked up at the next micro-
+batch without a restart. Checkpoints live in the lake (checkpoints/<query>); with the warehouse's batch ledger a
+restart loses and repeats nothing. --reset starts the stream over (for example after an upgrade that changed the
+predictor's state): the topic is read again, and rows already in the warehouse are replaced, not repeated.
 """
 
 
@@ -32,14 +35,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="process what the topic holds now, then stop (default: run until Ctrl-C or --timeout)",
     )
     parser.add_argument("--timeout", type=float, default=None, metavar="SECONDS", help="stop after this long")
+    parser.add_argument(
+        "--reset",
+        action="store_true",
+        help="first delete the stream's checkpoint and ledger rows: read the topic again from the start",
+    )
 
 
 def _predict(args: argparse.Namespace) -> int:
-    from watchlake.predict.job import run
+    from watchlake.predict.job import reset, run
     from watchlake.spark import build_session
 
     settings = settings_of(args)
     spark = build_session(settings, "watchlake-predict", jars=("spark-kafka",))
+    if args.reset:
+        existed, deleted = reset(spark, settings)
+        print(
+            f"predict: stream reset (checkpoint {'removed' if existed else 'absent'}, {deleted} ledger rows)"
+        )
     result = run(settings, spark, available_now=args.available_now, timeout_seconds=args.timeout)
     print(
         f"predict: {result.predictions} predictions in {result.batches} micro-batches, "

@@ -12,7 +12,6 @@ import math
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.streaming import StreamingQuery
@@ -21,6 +20,7 @@ from watchlake.errors import ConfigError
 from watchlake.lake import Lake
 from watchlake.messages import to_json_messages
 from watchlake.settings import Settings
+from watchlake.spark import hadoop_file_system
 from watchlake.stats.model import ActivityStats
 from watchlake.synth.generator import (
     GENERATED_COLUMNS,
@@ -115,7 +115,7 @@ def write_casas(spark: SparkSession, settings: Settings, readings: DataFrame) ->
         .option("lineSep", "\r\n")
         .text(scratch)
     )
-    fs, hadoop_path = _file_system(spark, target)
+    fs, hadoop_path = hadoop_file_system(spark, target)
     files = 0
     for status in fs.globStatus(hadoop_path(f"{scratch}/participant=*/part-*")) or []:
         participant = status.getPath().getParent().getName().split("=", 1)[1]
@@ -129,13 +129,6 @@ def write_casas(spark: SparkSession, settings: Settings, readings: DataFrame) ->
     return files
 
 
-def _file_system(spark: SparkSession, path: str) -> tuple[Any, Any]:
-    """The Hadoop file system of ``path`` (local disk, S3, ...) and the JVM ``Path`` class."""
-    hadoop_path = spark.sparkContext._jvm.org.apache.hadoop.fs.Path  # type: ignore[union-attr]
-    conf = spark.sparkContext._jsc.hadoopConfiguration()  # type: ignore[union-attr]
-    return hadoop_path(path).getFileSystem(conf), hadoop_path
-
-
 def forget_stream_position(spark: SparkSession, settings: Settings) -> bool:
     """Delete the generator stream's checkpoint; True if there was one.
 
@@ -144,7 +137,7 @@ def forget_stream_position(spark: SparkSession, settings: Settings) -> bool:
     checkpoint, the next stream starts again at id 0, at the current time (unless ``generate.start`` is set).
     """
     checkpoint = Lake.from_settings(settings).checkpoint(QUERY_NAME)
-    fs, hadoop_path = _file_system(spark, checkpoint)
+    fs, hadoop_path = hadoop_file_system(spark, checkpoint)
     return bool(fs.delete(hadoop_path(checkpoint), True))
 
 

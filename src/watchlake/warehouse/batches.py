@@ -70,6 +70,16 @@ def committed_batches(connection: Any, schema: str, query_name: str) -> set[int]
         return {row[0] for row in cursor.fetchall()}
 
 
+def forget_query(connection: Any, schema: str, query_name: str) -> int:
+    """Delete the ledger rows of ``query_name`` (its stream starts over); returns how many there were. The rows
+    the query wrote stay: a replay MERGEs the same keys again."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {schema}.{BATCH_LEDGER.name} WHERE query_name = %s", (query_name,))
+        deleted = int(cursor.rowcount)
+    connection.commit()
+    return deleted
+
+
 def write_batch(
     connection: Any,
     schema: str,
