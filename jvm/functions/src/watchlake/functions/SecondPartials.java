@@ -79,7 +79,8 @@ public final class SecondPartials
     for (int channel = 0; channel < CHANNELS; channel++) {
       channelPartials(values[channel], out, 2 + channel * PER_CHANNEL);
     }
-    contextPartials(speed, latitude, longitude, locationType, batteryState, kinds, kmPerDegree, n, out);
+    Context context = new Context(speed, latitude, longitude, locationType, batteryState);
+    contextPartials(context, kinds, kmPerDegree, n, out);
     return out;
   }
 
@@ -116,43 +117,42 @@ public final class SecondPartials
     out[at + 6] = change;
   }
 
-  private static void contextPartials(
+  /** The per-reading context arrays of a run. */
+  private record Context(
       Seq<Object> speed,
       Seq<Object> latitude,
       Seq<Object> longitude,
       Seq<Object> locationType,
-      Seq<Object> batteryState,
-      Seq<Object> kinds,
-      double kmPerDegree,
-      int n,
-      double[] out) {
+      Seq<Object> batteryState) {}
+
+  private static void contextPartials(Context c, Seq<Object> kinds, double kmPerDegree, int n, double[] out) {
     int at = 2 + CHANNELS * PER_CHANNEL;
     out[at + 2] = Double.NEGATIVE_INFINITY;
     int other = kinds.length() - 1;
     for (int k = 0; k < n; k++) {
-      Object s = speed.apply(k);
+      Object s = c.speed().apply(k);
       if (s != null && ((Number) s).doubleValue() >= 0) {
         double value = ((Number) s).doubleValue();
         out[at] += value;
         out[at + 1] += 1;
         out[at + 2] = Math.max(out[at + 2], value);
       }
-      Object lat = latitude.apply(k);
-      Object lon = longitude.apply(k);
+      Object lat = c.latitude().apply(k);
+      Object lon = c.longitude().apply(k);
       if (lat != null && lon != null) {
         double latKm = ((Number) lat).doubleValue() * kmPerDegree;
         double lonKm = ((Number) lon).doubleValue() * kmPerDegree;
         out[at + 3] += Math.sqrt(latKm * latKm + lonKm * lonKm);
         out[at + 4] += 1;
       }
-      Object type = locationType.apply(k);
+      Object type = c.locationType().apply(k);
       if (type != null) {
         out[at + 5] += 1;
         String kind = trimSpaces((String) type).toLowerCase(Locale.ROOT);
         int index = kinds.indexOf(kind);
         out[at + 7 + (index >= 0 ? index : other)] += 1;
       }
-      Object battery = batteryState.apply(k);
+      Object battery = c.batteryState().apply(k);
       if (battery != null && ((String) battery).toLowerCase(Locale.ROOT).equals("full")) {
         out[at + 6] += 1;
       }
