@@ -183,6 +183,7 @@ def _stream_chain(settings: Settings, spark: Any, steps: list[_Step], seconds: f
         lambda: predict.run(settings, spark, available_now=True),
         lambda r: (
             f"{r.predictions} window predictions, {r.queued} queued for annotation, "
-            f"{r.dead_letters} dead letters, in {settings.warehouse.database}.predictions"
+            f"{r.dead_letters} dead letters, {r.older_than_watermark} older than the watermark, "
+            f"in {settings.warehouse.database}.predictions"
         ),
     )

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pyspark.sql import functions as F
 
-from watchlake.features.assembly import KEY, SIGNAL, assemble_windows, passthrough_of, windows_of
+from watchlake.features.assembly import KEY, SIGNAL, assemble_windows, late_of, passthrough_of, windows_of
 from watchlake.features.transforms import CATEGORICAL_COLUMNS, FEATURE_COLUMNS, finish_windows, to_windows
 from watchlake.messages import message_readings, parse_json_messages
 from watchlake.predict.messages import to_assembler_rows
@@ -47,9 +47,9 @@ def message(device: str, second: int, seed: float) -> str:
 
 def schedule() -> list[list[tuple[str, int]]]:
     """(device, second) per micro-batch: 'steady' sends seconds 0-25 one a batch; 'quiet' stops after second 7;
-    'steady' resends its second 3 once its first windows have closed (late: dropped)."""
+    'steady' resends its second 8 after window [0, 10) was emitted (while [5, 15) holds it already): late."""
     batches = [[("steady", s)] + ([("quiet", s)] if s <= 7 else []) for s in range(26)]
-    batches[12].append(("steady", 3))
+    batches[10].append(("steady", 8))
     return batches
 
 
@@ -57,10 +57,13 @@ def schedule() -> list[list[tuple[str, int]]]:
 def test_assembled_stream_windows_equal_batch_windows(spark, tmp_path):
     offset = 0
     arrived: dict[tuple[str, int], datetime] = {}
+    resent = []
     for number, batch in enumerate(schedule()):
         rows = []
         for device, second in batch:
             stamp = T0 + timedelta(seconds=second + 1, milliseconds=offset)
+            if (device, second) in arrived:
+                resent.append(offset)
             arrived.setdefault((device, second), stamp)
             rows.append(
                 (device.encode(), message(device, second, len(device)).encode(), "t", 0, offset, stamp)
@@ -85,6 +88,8 @@ def test_assembled_stream_windows_equal_batch_windows(spark, tmp_path):
         query.stop()
     output = spark.sql("SELECT * FROM watchlake_assembly_test")
     assert passthrough_of(output).count() == 0
+    # steady's resend of second 8 (one window emitted, the other holding it): returned as late, merged nowhere.
+    assert [row.kafka_offset for row in late_of(output).collect()] == resent
     windows = windows_of(output).withColumnRenamed(KEY, "device_id")
     streamed = {
         (row.device_id, row.window_start): row

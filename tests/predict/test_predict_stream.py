@@ -288,3 +288,24 @@ def test_predict_switches_to_a_promoted_champion_without_restart(
         "WHERE device_id <> 'watch-flush' GROUP BY 1, 2 ORDER BY 1",
     )
     assert versions == [(START, "1", 3), (START + timedelta(minutes=3), "2", 3)]
+
+
+def test_predict_sets_late_and_repeated_messages_aside_and_counts_the_too_old(
+    spark, predict_settings, champion
+) -> None:
+    minute = minute_of_readings(0)
+    repeat = minute[30]  # watch-relax, second 30, sent twice (a producer's retry)
+    produce(predict_settings, [*minute, repeat, *flush(2)])
+    first = run(predict_settings, spark, available_now=True, timeout_seconds=240)
+    assert (first.predictions, first.dead_letters, first.older_than_watermark) == (len(DEVICES), 1, 0)
+    letters = warehouse_rows(predict_settings, "SELECT raw_value, reason FROM {schema}.dead_letters")
+    assert letters == [
+        (None, "late or repeated: the windows of its second (2026-03-01 09:00:30) were scored or hold it")
+    ]
+    events = warehouse_rows(predict_settings, "SELECT device_id, events FROM {schema}.predictions")
+    assert sorted(events) == sorted((device, 600) for device in DEVICES)  # the repeat was not merged twice
+
+    # The watermark now stands near 09:02: a message of 09:00 is dropped before the windows, and counted.
+    produce(predict_settings, [minute[90]])
+    second = run(predict_settings, spark, available_now=True, timeout_seconds=240)
+    assert (second.predictions, second.dead_letters, second.older_than_watermark) == (0, 0, 1)

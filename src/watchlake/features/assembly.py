@@ -18,14 +18,24 @@ _ASSEMBLER = "watchlake.functions.WindowAssembler"
 # Per merged second, the annotation signal keeps these slots divided by the reading count (mean magnitudes).
 SIGNAL_SLOTS: tuple[str, ...] = ("acceleration_magnitude_sum", "rotation_magnitude_sum")
 SIGNAL = "signal"
+WINDOW_START_COLUMN = "window_start"
 KEY = "key"
 PASSTHROUGH = "passthrough"
+ORIGIN = "origin"
+LATE = "late"
 
 
 def assembler_input(
-    key: Column, second: Column, arrived_at: Column, event_time: Column, partials: Column, passthrough: Column
+    key: Column,
+    second: Column,
+    arrived_at: Column,
+    event_time: Column,
+    partials: Column,
+    origin: Column,
+    passthrough: Column,
 ) -> list[Column]:
-    """The assembler's input columns, in order: a row is either partials (``passthrough`` null) or a passthrough
+    """The assembler's input columns, in order: a row is either partials (``passthrough`` null) with its
+    ``origin`` struct (returned in ``late`` if the run comes after its windows were emitted), or a passthrough
     struct (emitted at once, untouched: e.g. a dead letter travelling in the same query)."""
     return [
         key.alias(KEY),
@@ -33,6 +43,7 @@ def assembler_input(
         arrived_at.alias("arrived_at"),
         event_time.alias("event_time"),
         partials.alias(PARTIALS),
+        origin.alias(ORIGIN),
         passthrough.alias(PASSTHROUGH),
     ]
 
@@ -44,8 +55,10 @@ def assemble_windows(
 
     Output: ``key``, ``window_start``, ``window_end``, ``seconds`` (runs merged), ``last_arrived_at``,
     ``partials`` (merged: finish with ``finish_windows``), ``signal`` (flat triples: second into the window, mean
-    |acceleration|, mean |rotation rate|) and ``passthrough``; a passthrough row has only ``key`` and
-    ``passthrough``. ``watermark_seconds`` is how long a silent watch's window waits for late seconds.
+    |acceleration|, mean |rotation rate|), ``passthrough`` and ``late``; a passthrough row has only ``key`` and
+    ``passthrough``, a late run (all its watch's windows containing it were emitted) only ``key`` and ``late`` (its
+    origin). ``watermark_seconds`` is how long a silent watch's window waits for late seconds; Spark drops runs
+    older than the watermark before the assembler sees them (counted in the query's progress).
     """
     spark = rows.sparkSession
     jvm = spark._jvm
@@ -72,8 +85,13 @@ def _int_array(gateway, values: list[int]):
 
 
 def windows_of(assembled: DataFrame) -> DataFrame:
-    """The window rows of an assembler output (not the passthrough rows)."""
-    return assembled.where(F.col(PASSTHROUGH).isNull()).drop(PASSTHROUGH)
+    """The window rows of an assembler output (not the passthrough or late rows)."""
+    return assembled.where(F.col(WINDOW_START_COLUMN).isNotNull()).drop(PASSTHROUGH, LATE)
+
+
+def late_of(assembled: DataFrame) -> DataFrame:
+    """The origins of the late runs of an assembler output, as columns."""
+    return assembled.where(F.col(LATE).isNotNull()).select(f"{LATE}.*")
 
 
 def passthrough_of(assembled: DataFrame) -> DataFrame:

@@ -56,6 +56,7 @@ def _predict(args: argparse.Namespace) -> int:
     result = run(settings, spark, available_now=args.available_now, timeout_seconds=args.timeout)
     print(
         f"predict: {result.predictions} predictions in {result.batches} micro-batches, "
-        f"{result.queued} queued for annotation, {result.dead_letters} dead letters"
+        f"{result.queued} queued for annotation, {result.dead_letters} dead letters, "
+        f"{result.older_than_watermark} messages older than the watermark"
     )
     return 0

@@ -14,9 +14,10 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from pyspark.sql import DataFrame, SparkSession
-from pyspark.sql.streaming import StreamingQuery
+from pyspark.sql.streaming import StreamingQuery, StreamingQueryListener
 
 from watchlake.errors import ConfigError
 from watchlake.features.assembly import assemble_windows
@@ -34,12 +35,47 @@ from watchlake.warehouse.tables import ANNOTATION_QUEUE, DEAD_LETTERS, PREDICTIO
 log = logging.getLogger(__name__)
 
 
+class WatermarkDrops(StreamingQueryListener):
+    """Counts, and logs, the messages Spark drops before the window assembler because they are older than the
+    watermark (``predict.watermark_seconds`` behind the newest event time): the only messages the predictor does
+    not write anywhere (they stay in Kafka)."""
+
+    def __init__(self, query_name: str) -> None:
+        self.query_name = query_name
+        self.total = 0
+
+    def onQueryStarted(self, event: Any) -> None:
+        pass
+
+    def onQueryProgress(self, event: Any) -> None:
+        progress = event.progress
+        if progress.name != self.query_name:
+            return
+        dropped = sum(operator.numRowsDroppedByWatermark for operator in progress.stateOperators)
+        if dropped:
+            self.total += dropped
+            log.warning(
+                "%s batch %d: %d messages older than the watermark dropped",
+                self.query_name,
+                progress.batchId,
+                dropped,
+            )
+
+    def onQueryIdle(self, event: Any) -> None:
+        pass
+
+    def onQueryTerminated(self, event: Any) -> None:
+        pass
+
+
 @dataclass
 class PredictQueries:
-    """The running query and its sink (the sink records what each batch wrote)."""
+    """The running query, its sink (which records what each batch wrote) and its watermark-drop counter."""
 
     predictions: StreamingQuery
     sink: PredictionSink
+    drops: WatermarkDrops
+    spark: SparkSession
 
     @property
     def queries(self) -> list[StreamingQuery]:
@@ -47,6 +83,7 @@ class PredictQueries:
 
     def stop(self) -> None:
         self.predictions.stop()
+        self.spark.streams.removeListener(self.drops)
         self.sink.close()
 
 
@@ -168,6 +205,8 @@ def start(
     champion = champion or load_champion(settings, spark)
     sink = PredictionSink(lambda: connect(settings), schema, predict.query_name, champion, predict)
     assembled = assembled_windows(settings, read_topic(spark, settings))
+    drops = WatermarkDrops(predict.query_name)
+    spark.streams.addListener(drops)
     query = _start_query(assembled, predict.query_name, sink, settings, available_now)
     log.info(
         "predicting from %s into %s.predictions (champion v%d)",
@@ -175,7 +214,7 @@ def start(
         schema,
         champion.version,
     )
-    return PredictQueries(query, sink)
+    return PredictQueries(query, sink, drops, spark)
 
 
 def _failed(queries: list[StreamingQuery]) -> Exception | None:
@@ -188,7 +227,8 @@ class PredictResult:
     batches: int
     predictions: int
     queued: int
-    dead_letters: int
+    dead_letters: int  # malformed messages and late ones (after their windows were scored)
+    older_than_watermark: int  # dropped by Spark before the windows, left in Kafka
 
 
 def run(
@@ -217,4 +257,15 @@ def run(
         predictions=sum(write.rows.get(PREDICTIONS.name, 0) for write in writes),
         queued=sum(write.rows.get(ANNOTATION_QUEUE.name, 0) for write in writes),
         dead_letters=sum(write.rows.get(DEAD_LETTERS.name, 0) for write in writes),
+        older_than_watermark=max(running.drops.total, _dropped_in_recent_progress(running.predictions)),
+    )
+
+
+def _dropped_in_recent_progress(query: StreamingQuery) -> int:
+    """Watermark drops in the query's recent progress reports (the last 100 batches): exact for a short run, where
+    the listener, which Spark calls asynchronously, may not have seen the last report yet."""
+    return sum(
+        operator.numRowsDroppedByWatermark
+        for progress in query.recentProgress
+        for operator in progress.stateOperators
     )

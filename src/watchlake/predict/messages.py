@@ -113,13 +113,26 @@ def _dead_letter(max_chars: int = DEAD_LETTER_MAX_CHARS) -> Column:
     )
 
 
+def _origin() -> Column:
+    """Where a valid message is in Kafka, for a dead letter if it arrives after its windows were scored."""
+    return F.struct(
+        "topic",
+        F.col("partition").alias("kafka_partition"),
+        F.col("offset").alias("kafka_offset"),
+        "raw_size",
+        F.col("timestamp").alias("received_at"),
+        F.col("message.event_time").alias("event_time"),
+    )
+
+
 def to_assembler_rows(messages: DataFrame, max_bytes: int) -> DataFrame:
     """Kafka messages -> window assembler input (``watchlake.features.assembly.assembler_input``), one row each.
 
     A valid message becomes the partials of its second, keyed by ``device_id``, at the second of its first reading
     (a message belongs to the window of its first reading), arrived at its Kafka timestamp. An invalid one becomes
     a passthrough struct of the DEAD_LETTERS columns: topic, kafka_partition, kafka_offset, raw_value (cut to
-    ``DEAD_LETTER_MAX_CHARS``), raw_size, reason, received_at. Each message is parsed once for both.
+    ``DEAD_LETTER_MAX_CHARS``), raw_size, reason, received_at. Each message is parsed once for both. A valid
+    message carries its Kafka position as ``origin``, which the assembler returns if the message comes late.
     """
     checked = with_parse_result(messages, max_bytes)
     valid = F.col("reason").isNull()
@@ -134,6 +147,7 @@ def to_assembler_rows(messages: DataFrame, max_bytes: int) -> DataFrame:
             arrived_at=F.col("timestamp"),
             event_time=event_time,
             partials=F.when(valid, message_partials(message)),
+            origin=F.when(valid, _origin()),
             passthrough=F.when(~valid, _dead_letter()),
         )
     )

@@ -146,3 +146,18 @@ def to_dead_letter_rows(letters: Sequence[Any]) -> list[tuple[Any, ...]]:
             columns["raw_value"] = columns["raw_value"].replace("\x00", "\ufffd")
         rows.append(_row_of(DEAD_LETTERS, columns))
     return rows
+
+
+def to_late_rows(origins: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """DEAD_LETTERS rows of valid messages the assembler did not merge (its ``late`` origins: every window of
+    their second was already scored, or they repeat a second already merged): no raw value (the message is still
+    at its offset in Kafka), the reason names its event time."""
+    rows = []
+    for origin in origins:
+        columns = origin.asDict()
+        when = columns.pop("event_time")
+        reason = (
+            f"late or repeated: the windows of its second ({when:%Y-%m-%d %H:%M:%S}) were scored or hold it"
+        )
+        rows.append(_row_of(DEAD_LETTERS, {**columns, "raw_value": None, "reason": reason}))
+    return rows

@@ -17,7 +17,7 @@ import numpy as np
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from watchlake.features.assembly import KEY, PASSTHROUGH, SIGNAL
+from watchlake.features.assembly import KEY, LATE, PASSTHROUGH, SIGNAL
 from watchlake.features.partials import PARTIALS
 from watchlake.features.transforms import (
     CATEGORICAL_COLUMNS,
@@ -28,7 +28,7 @@ from watchlake.features.transforms import (
     feature_values,
     location_kind,
 )
-from watchlake.predict.rows import LAST_ARRIVAL, Window, to_dead_letter_rows, to_sink_rows
+from watchlake.predict.rows import LAST_ARRIVAL, Window, to_dead_letter_rows, to_late_rows, to_sink_rows
 from watchlake.scoring import ChampionModel, score_values
 from watchlake.settings import PredictSettings
 from watchlake.warehouse.batches import BatchWrite, is_committed, write_batch
@@ -93,6 +93,7 @@ def to_collected(assembled: DataFrame) -> DataFrame:
         *(F.unix_micros(name).alias(name) for name in (WINDOW_START, WINDOW_END, LAST_ARRIVAL)),
         SIGNAL,
         PASSTHROUGH,
+        LATE,
         feature_values(F.col(PARTIALS), F.col(WINDOW_START)).alias(FEATURE_VALUES),
     )
 
@@ -137,9 +138,10 @@ class PredictionSink(WarehouseSink):
         rows = to_collected(assembled).collect()  # the batch's one Spark job: Kafka, parse, state, features
         clock["spark"] = time.perf_counter()
         letters = [row[PASSTHROUGH] for row in rows if row[PASSTHROUGH] is not None]
-        closed = [row for row in rows if row[PASSTHROUGH] is None]
+        late = [row[LATE] for row in rows if row[LATE] is not None]
+        closed = [row for row in rows if row[WINDOW_START] is not None]
         predictions, queued = self.score_closed(closed, batch_id)
-        dead = to_dead_letter_rows(letters)
+        dead = to_dead_letter_rows(letters) + to_late_rows(late)
         clock["scoring"] = time.perf_counter()
         self.commit(batch_id, {PREDICTIONS: predictions, ANNOTATION_QUEUE: queued, DEAD_LETTERS: dead})
         clock["commit"] = time.perf_counter()
@@ -155,7 +157,13 @@ class PredictionSink(WarehouseSink):
             ", ".join(f"{step} {seconds:.2f} s" for step, seconds in self.last_seconds.items()),
         )
         if dead:
-            log.warning("%s batch %d: %d malformed messages set aside", self.query_name, batch_id, len(dead))
+            log.warning(
+                "%s batch %d: %d malformed and %d late messages set aside",
+                self.query_name,
+                batch_id,
+                len(letters),
+                len(late),
+            )
 
     def score_closed(
         self, closed: list[Any], batch_id: int

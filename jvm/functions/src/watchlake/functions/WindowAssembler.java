@@ -3,6 +3,7 @@ package watchlake.functions;
 import java.io.Serializable;
 import java.sql.Timestamp;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -29,15 +30,18 @@ import scala.collection.Seq;
  *
  * <p>Input columns: {@code key} string (the watch), {@code second} bigint (epoch second of the run),
  * {@code arrived_at} timestamp, {@code event_time} timestamp carrying the watermark, {@code partials}
- * array&lt;double&gt;, and {@code passthrough}, a struct that is null for partials. A row whose passthrough is
+ * array&lt;double&gt;, {@code origin} (a struct saying where the run came from, e.g. its Kafka position) and
+ * {@code passthrough}, a struct that is null for partials. A row whose passthrough is
  * not null (for example a malformed message on its way to the dead letters) is emitted at once, unchanged, and
  * touches no state: one query can carry both.
  *
  * <p>Output columns: {@code key}, {@code window_start}, {@code window_end} (timestamps), {@code seconds} (runs
  * merged), {@code last_arrived_at}, {@code partials} (merged slot by slot with {@code mergeOps}: 0 sum, 1 min,
  * 2 max), {@code signal} (per merged run: seconds into the window, then each {@code signalSlots} value divided by
- * the {@code countSlot} value; flat) and {@code passthrough}. A run arriving for a window of its watch that was
- * already emitted is dropped and counted in the state ({@code late}); Spark itself drops rows older than the
+ * the {@code countSlot} value; flat), {@code passthrough} and {@code late}. A run is merged once per window: one
+ * arriving when every window of its watch that contains it was already emitted, or repeating a second already
+ * merged (a producer's retry), comes out at once as a row holding only its key and, in {@code late}, its origin
+ * (so the caller can set it aside with a reason); Spark itself drops rows older than the
  * watermark. On a batch Dataset (no watermark, no state kept) every window of the input is emitted.
  */
 public final class WindowAssembler
@@ -55,7 +59,6 @@ public final class WindowAssembler
     private static final long serialVersionUID = 1L;
     public TreeMap<Long, Open> open = new TreeMap<>();
     public long emittedUntil = Long.MIN_VALUE; // end second of the last emitted window
-    public long late;
   }
 
   /** A window being filled. */
@@ -65,6 +68,7 @@ public final class WindowAssembler
     public int seconds;
     public long lastArrivedMs = Long.MIN_VALUE;
     public double[] signal = new double[0];
+    public BitSet merged = new BitSet(); // the seconds (into the window) already merged
   }
 
   public WindowAssembler(long window, long step, int[] mergeOps, int countSlot, int[] signalSlots) {
@@ -82,20 +86,21 @@ public final class WindowAssembler
   public static Dataset<Row> assemble(
       Dataset<Row> input, long window, long step, int[] mergeOps, int countSlot, int[] signalSlots) {
     DataType passthrough = input.schema().apply("passthrough").dataType();
+    DataType origin = input.schema().apply("origin").dataType();
     // event_time stays in: Spark finds the watermark of an event-time timeout on the operator's input columns.
     Dataset<Row> ordered =
-        input.select("key", "second", "arrived_at", "partials", "passthrough", "event_time");
+        input.select("key", "second", "arrived_at", "partials", "passthrough", "origin", "event_time");
     return ordered
         .groupByKey((MapFunction<Row, String>) row -> row.getString(0), Encoders.STRING())
         .flatMapGroupsWithState(
             new WindowAssembler(window, step, mergeOps, countSlot, signalSlots),
             OutputMode.Append(),
             Encoders.kryo(Watch.class),
-            Encoders.row(outputSchema(passthrough)),
+            Encoders.row(outputSchema(passthrough, origin)),
             GroupStateTimeout.EventTimeTimeout());
   }
 
-  static StructType outputSchema(DataType passthrough) {
+  static StructType outputSchema(DataType passthrough, DataType origin) {
     return new StructType(
         new StructField[] {
           DataTypes.createStructField("key", DataTypes.StringType, true),
@@ -108,6 +113,7 @@ public final class WindowAssembler
           DataTypes.createStructField(
               "signal", DataTypes.createArrayType(DataTypes.DoubleType, false), true),
           DataTypes.createStructField("passthrough", passthrough, true),
+          DataTypes.createStructField("late", origin, true),
         });
   }
 
@@ -119,11 +125,13 @@ public final class WindowAssembler
     while (rows.hasNext()) {
       Row row = rows.next();
       if (!row.isNullAt(4)) {
-        out.add(RowFactory.create(key, null, null, null, null, null, null, row.get(4)));
+        out.add(RowFactory.create(key, null, null, null, null, null, null, row.get(4), null));
         continue;
       }
       long second = row.getLong(1);
-      merge(watch, second, ((Timestamp) row.get(2)).getTime(), doubles(row.getSeq(3)));
+      if (!merge(watch, second, ((Timestamp) row.get(2)).getTime(), doubles(row.getSeq(3)))) {
+        out.add(RowFactory.create(key, null, null, null, null, null, null, null, row.get(5)));
+      }
       newest = Math.max(newest, second);
     }
     Long watermarkMs = watermarkMs(state);
@@ -154,13 +162,23 @@ public final class WindowAssembler
     }
   }
 
-  private void merge(Watch watch, long second, long arrivedMs, double[] partials) {
+  /**
+   * Merges a run into every open window of the watch containing it that does not hold its second yet; false when
+   * it went into none (all were emitted, or it repeats a second already merged).
+   */
+  private boolean merge(Watch watch, long second, long arrivedMs, double[] partials) {
+    boolean merged = false;
     for (long start = Math.floorDiv(second, step) * step; start + window > second; start -= step) {
       if (start + window <= watch.emittedUntil) {
-        watch.late++;
         continue;
       }
       Open open = watch.open.computeIfAbsent(start, s -> new Open());
+      int offset = (int) (second - start);
+      if (open.merged.get(offset)) {
+        continue;
+      }
+      open.merged.set(offset);
+      merged = true;
       if (open.partials == null) {
         open.partials = partials.clone();
       } else {
@@ -170,6 +188,7 @@ public final class WindowAssembler
       open.lastArrivedMs = Math.max(open.lastArrivedMs, arrivedMs);
       open.signal = appendSignal(open.signal, second - start, partials);
     }
+    return merged;
   }
 
   private void combine(double[] into, double[] partials) {
@@ -208,6 +227,7 @@ public final class WindowAssembler
               new Timestamp(open.lastArrivedMs),
               open.partials,
               open.signal,
+              null,
               null));
       watch.emittedUntil = Math.max(watch.emittedUntil, start + window);
     }
