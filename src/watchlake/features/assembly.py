@@ -13,12 +13,11 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from watchlake.features.partials import MERGE_CODES, PARTIALS, SECOND, SLOT_INDEX, SLOTS
+from watchlake.features.transforms import WINDOW_START
 
-_ASSEMBLER = "watchlake.functions.WindowAssembler"
 # Per merged second, the annotation signal keeps these slots divided by the reading count (mean magnitudes).
 SIGNAL_SLOTS: tuple[str, ...] = ("acceleration_magnitude_sum", "rotation_magnitude_sum")
 SIGNAL = "signal"
-WINDOW_START_COLUMN = "window_start"
 KEY = "key"
 PASSTHROUGH = "passthrough"
 ORIGIN = "origin"
@@ -86,7 +85,7 @@ def _int_array(gateway, values: list[int]):
 
 def windows_of(assembled: DataFrame) -> DataFrame:
     """The window rows of an assembler output (not the passthrough or late rows)."""
-    return assembled.where(F.col(WINDOW_START_COLUMN).isNotNull()).drop(PASSTHROUGH, LATE)
+    return assembled.where(F.col(WINDOW_START).isNotNull()).drop(PASSTHROUGH, LATE)
 
 
 def late_of(assembled: DataFrame) -> DataFrame:

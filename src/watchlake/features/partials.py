@@ -66,11 +66,6 @@ PARTIALS = "partials"
 SECOND = "second"
 
 
-def slot(name: str, partials: str = PARTIALS) -> Column:
-    """The value of slot ``name`` of the ``partials`` array column."""
-    return F.col(partials)[SLOT_INDEX[name]]
-
-
 def partials_of(
     motion: list[Column],
     speed: Column,

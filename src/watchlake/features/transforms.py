@@ -1,12 +1,13 @@
 """Window features of watch readings: the ONE feature step used by batch training and streaming prediction.
 
-Features are finished from merged second partials (:mod:`watchlake.features.partials`), so both paths compute
-them the same way: training merges seconds with a batch ``groupBy`` (:func:`to_windows`), the streaming predictor
-merges messages per watch as they arrive (:mod:`watchlake.features.assembly`), and both finish with the Java
-function ``watchlake_window_features`` (jvm/functions, ``WindowFeatures``: its Javadoc defines every feature). Every
-feature merges exactly: moments instead of percentiles, the most frequent location kind from kind counts. As one
-function call, finishing costs a micro-batch little planning (as about 100 SQL expressions it cost 0.7 s a batch). Feature columns are never null (missing context gets the sentinel ``MISSING``), so a model
-never meets a null it did not see in training.
+Features are finished from merged second partials (:mod:`watchlake.features.partials`), so both paths compute them
+the same way: training merges seconds with a batch ``groupBy`` (:func:`to_windows`), the streaming predictor merges
+messages per watch as they arrive (:mod:`watchlake.features.assembly`), and both finish with the Java function
+``watchlake_window_features`` (jvm/functions, ``WindowFeatures``: its Javadoc defines every feature). Every feature
+merges exactly: moments instead of percentiles, the most frequent location kind from kind counts. As one function
+call, finishing costs a micro-batch little planning (as about 100 SQL expressions it cost 0.7 s a batch). Feature
+columns are never null (missing context gets the sentinel ``MISSING``), so a model never meets a null it did not see
+in training.
 """
 
 from __future__ import annotations
