@@ -12,7 +12,7 @@ import pytest
 from conftest import make_settings
 from watchlake.errors import ConfigError
 from watchlake.lake import Lake
-from watchlake.predict.job import CHECKPOINT_STAMP, PREDICTOR_DESIGN, check_checkpoint, reset
+from watchlake.predict.checkpoint import CHECKPOINT_STAMP, PREDICTOR_DESIGN, check_checkpoint, reset
 from watchlake.services.postgres import connection_kwargs
 from watchlake.warehouse.batches import committed_batches, ensure_tables, write_batch
 from watchlake.warehouse.tables import PREDICTIONS

@@ -43,7 +43,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _predict(args: argparse.Namespace) -> int:
-    from watchlake.predict.job import reset, run
+    from watchlake.predict.checkpoint import reset
+    from watchlake.predict.job import run
     from watchlake.spark import build_session
 
     settings = settings_of(args)
