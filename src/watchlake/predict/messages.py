@@ -100,29 +100,26 @@ def _first_with_null() -> Column:
     )
 
 
-def _dead_letter(max_chars: int = DEAD_LETTER_MAX_CHARS) -> Column:
-    """The DEAD_LETTERS fields of a checked message, as a struct."""
-    return F.struct(
-        "topic",
+def _position() -> list[Column]:
+    """Where a message is in Kafka and when it arrived: the DEAD_LETTERS fields every message has."""
+    return [
+        F.col("topic"),
         F.col("partition").alias("kafka_partition"),
         F.col("offset").alias("kafka_offset"),
-        F.substring(F.col("value").cast("string"), 1, max_chars).alias("raw_value"),
-        "raw_size",
-        "reason",
+        F.col("raw_size"),
         F.col("timestamp").alias("received_at"),
-    )
+    ]
+
+
+def _dead_letter(max_chars: int = DEAD_LETTER_MAX_CHARS) -> Column:
+    """The DEAD_LETTERS fields of a checked message, as a struct."""
+    raw_value = F.substring(F.col("value").cast("string"), 1, max_chars).alias("raw_value")
+    return F.struct(*_position(), raw_value, F.col("reason"))
 
 
 def _origin() -> Column:
     """Where a valid message is in Kafka, for a dead letter if it arrives after its windows were scored."""
-    return F.struct(
-        "topic",
-        F.col("partition").alias("kafka_partition"),
-        F.col("offset").alias("kafka_offset"),
-        "raw_size",
-        F.col("timestamp").alias("received_at"),
-        F.col("message.event_time").alias("event_time"),
-    )
+    return F.struct(*_position(), F.col("message.event_time").alias("event_time"))
 
 
 def to_assembler_rows(messages: DataFrame, max_bytes: int) -> DataFrame:

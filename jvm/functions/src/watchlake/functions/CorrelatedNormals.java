@@ -36,10 +36,7 @@ public final class CorrelatedNormals implements UDF5<Long, Integer, Integer, Int
           "watchlake_correlated_normals: params must hold " + expected + " numbers for " + d
               + " dimensions, got " + params.length());
     }
-    double[] p = new double[expected];
-    for (int i = 0; i < expected; i++) {
-      p[i] = ((Number) params.apply(i)).doubleValue();
-    }
+    double[] p = SeqValues.doubles(params);
     double[] out = new double[readings * d];
     double[] z = new double[(d + 1) / 2 * 2]; // whole Box-Muller pairs
     for (int k = 0; k < readings; k++) {

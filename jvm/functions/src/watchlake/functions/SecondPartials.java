@@ -59,16 +59,16 @@ public final class SecondPartials
               + (motion == null ? "null" : motion.length()));
     }
     int n = motion.apply(0).length();
-    double[][] values = new double[CHANNELS][n];
+    double[][] values = new double[CHANNELS][];
     for (int axis = 0; axis < AXES; axis++) {
       Seq<Object> column = motion.apply(axis);
       if (column.length() != n) {
         throw new IllegalArgumentException("watchlake_second_partials: motion arrays differ in length");
       }
-      for (int k = 0; k < n; k++) {
-        values[axis][k] = ((Number) column.apply(k)).doubleValue();
-      }
+      values[axis] = SeqValues.doubles(column);
     }
+    values[AXES] = new double[n];
+    values[AXES + 1] = new double[n];
     for (int k = 0; k < n; k++) {
       values[AXES][k] = magnitude(values, ACCELERATION, k);
       values[AXES + 1][k] = magnitude(values, ROTATION, k);

@@ -21,7 +21,6 @@ import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
-import scala.collection.Seq;
 
 /**
  * Per-watch event-time windows of a stream of second partials ({@link SecondPartials}), closed by the watch's own
@@ -129,7 +128,7 @@ public final class WindowAssembler
         continue;
       }
       long second = row.getLong(1);
-      if (!merge(watch, second, ((Timestamp) row.get(2)).getTime(), doubles(row.getSeq(3)))) {
+      if (!merge(watch, second, ((Timestamp) row.get(2)).getTime(), SeqValues.doubles(row.getSeq(3)))) {
         out.add(RowFactory.create(key, null, null, null, null, null, null, null, row.get(5)));
       }
       newest = Math.max(newest, second);
@@ -232,13 +231,4 @@ public final class WindowAssembler
       watch.emittedUntil = Math.max(watch.emittedUntil, start + window);
     }
   }
-
-  private static double[] doubles(Seq<Object> values) {
-    double[] out = new double[values.length()];
-    for (int i = 0; i < out.length; i++) {
-      out[i] = ((Number) values.apply(i)).doubleValue();
-    }
-    return out;
-  }
-
 }

@@ -34,10 +34,7 @@ public final class WindowFeatures implements UDF4<Seq<Object>, Long, Double, Dou
     if (partials == null || startSeconds == null) {
       return null;
     }
-    double[] p = new double[partials.length()];
-    for (int i = 0; i < p.length; i++) {
-      p[i] = ((Number) partials.apply(i)).doubleValue();
-    }
+    double[] p = SeqValues.doubles(partials);
     int kinds = p.length - CONTEXT_AT - 7;
     if (kinds < 1) {
       throw new IllegalArgumentException("watchlake_window_features: " + p.length + " partials are too few");
