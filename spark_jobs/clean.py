@@ -1,4 +1,4 @@
-"""spark-submit / EMR step entry: clean the staged CASAS CSVs (``watchlake clean``) with $WATCHLAKE_ENV's settings."""
+"""spark-submit / EMR step entry of the `clean` stage: ``watchlake clean`` with $WATCHLAKE_ENV's settings."""
 
 from __future__ import annotations
 

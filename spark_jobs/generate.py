@@ -1,4 +1,4 @@
-"""spark-submit / EMR step entry: synthetic watches (``watchlake generate``) with $WATCHLAKE_ENV's settings."""
+"""spark-submit / EMR step entry of the `generate` stage: ``watchlake generate`` with $WATCHLAKE_ENV's settings."""
 
 from __future__ import annotations
 

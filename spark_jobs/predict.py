@@ -1,4 +1,6 @@
-"""spark-submit / EMR step entry: run the streaming predictor (`watchlake predict`) with the settings of $WATCHLAKE_ENV."""
+"""spark-submit / EMR step entry of the `predict` stage: ``watchlake predict`` with $WATCHLAKE_ENV's settings."""
+
+from __future__ import annotations
 
 import sys
 

@@ -1,4 +1,4 @@
-"""spark-submit / EMR step entry: activity statistics (``watchlake stats``) with $WATCHLAKE_ENV's settings."""
+"""spark-submit / EMR step entry of the `stats` stage: ``watchlake stats`` with $WATCHLAKE_ENV's settings."""
 
 from __future__ import annotations
 

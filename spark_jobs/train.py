@@ -1,15 +1,10 @@
-"""spark-submit / EMR step entry: train the activity classifier (``watchlake train``)."""
+"""spark-submit / EMR step entry of the `train` stage: ``watchlake train`` with $WATCHLAKE_ENV's settings."""
 
 from __future__ import annotations
 
-import logging
+import sys
 
-from watchlake.settings import load_settings
-from watchlake.spark import build_session
-from watchlake.train.job import run
+from watchlake.cli import main
 
 if __name__ == "__main__":
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    settings = load_settings()
-    result = run(settings, build_session(settings, "watchlake-train"))
-    logging.getLogger("watchlake.train").info("train result: %s", result)
+    sys.exit(main(["train", *sys.argv[1:]]))

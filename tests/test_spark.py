@@ -38,7 +38,7 @@ def test_session_conf_gives_driver_and_executors_the_jit_and_gc_options(tmp_path
 
 
 def test_the_running_session_has_the_parse_double_function(spark) -> None:
-    from watchlake.spark import PARSE_DOUBLE
+    from watchlake.jvm import PARSE_DOUBLE
 
     assert spark.sql(f"SELECT {PARSE_DOUBLE}('2.5e-3')").first()[0] == 0.0025
 

@@ -22,7 +22,7 @@ from pyspark.sql.streaming import StreamingQuery
 
 from watchlake.predict.job import start
 from watchlake.services import kafka
-from watchlake.services.postgres import connection_kwargs
+from watchlake.warehouse.connection import connection_kwargs
 from watchlake.settings import Settings, load_settings
 
 PRODUCER = Path(__file__).resolve().parent / "producer.py"

@@ -1,7 +1,9 @@
-"""The ``watchlake`` command: one subcommand per stage, glue only.
+"""The ``watchlake`` command: one subcommand per entry of the stage table (:mod:`watchlake.stages`), glue only.
 
-Each stage package has a ``commands.py`` whose ``register(subparsers)`` adds its subcommands; heavy imports
-(PySpark, boto3, ...) happen inside the command functions so ``watchlake --help`` stays fast.
+A stage's subcommand takes its arguments from the stage's ``commands`` module, runs the stage through
+:func:`watchlake.stages.run_stage` and prints the result's summary line; tools (services, the fidelity report, the
+demo) register their own subcommands. Heavy imports (PySpark, boto3, ...) happen only when a command runs, so
+``watchlake --help`` stays fast.
 """
 
 from __future__ import annotations
@@ -10,51 +12,40 @@ import argparse
 import importlib
 import logging
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from watchlake import __version__
+from watchlake.commandline import add_command, settings_of
 from watchlake.errors import WatchlakeError
-from watchlake.settings import Settings, load_settings
-
-# Modules that register subcommands, in the order the stages run.
-COMMAND_MODULES: tuple[str, ...] = (
-    "watchlake.services.commands",
-    "watchlake.casas.commands",
-    "watchlake.ingest.commands",
-    "watchlake.clean.commands",
-    "watchlake.stats.commands",
-    "watchlake.synth.commands",
-    "watchlake.train.commands",
-    "watchlake.predict.commands",
-    "watchlake.demo",
-)
+from watchlake.stages import STAGES, TOOLS, Stage, commands_of, run_stage, stage
 
 
-def settings_of(args: argparse.Namespace) -> Settings:
-    """The settings a subcommand runs with: the chosen environment's file plus WATCHLAKE_* overrides."""
-    return load_settings(args.env)
-
-
-def add_command(
-    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
-    name: str,
-    handler: Callable[[argparse.Namespace], int],
-    *,
-    help: str,
-    description: str,
-    epilog: str | None = None,
-    formatter_class: type[argparse.HelpFormatter] = argparse.HelpFormatter,
-) -> argparse.ArgumentParser:
-    """Add the subcommand ``name`` that runs ``handler(args)``; returns its parser for the caller's arguments.
-
-    ``help`` is the one-line summary in ``watchlake --help``, ``description`` the text of ``watchlake <name>
-    --help``; pass ``argparse.RawDescriptionHelpFormatter`` to keep a description's own line breaks.
-    """
-    parser: argparse.ArgumentParser = subparsers.add_parser(
-        name, help=help, description=description, epilog=epilog, formatter_class=formatter_class
+def _add_stage(subparsers: argparse._SubParsersAction[argparse.ArgumentParser], entry: Stage) -> None:
+    module = commands_of(entry)
+    parser = add_command(
+        subparsers,
+        entry.name,
+        _run_stage_command,
+        help=entry.help,
+        description=module.DESCRIPTION,
+        formatter_class=getattr(module, "FORMATTER", argparse.HelpFormatter),
     )
-    parser.set_defaults(handler=handler)
-    return parser
+    parser.set_defaults(stage=entry.name)
+    module.add_arguments(parser)
+
+
+def _run_stage_command(args: argparse.Namespace) -> int:
+    """Run the stage the subcommand names and print its summary; a module's ``handle(args, settings)`` may
+    answer the command itself (e.g. ``train --show``) by returning an exit code instead of None."""
+    module = commands_of(stage(args.stage))
+    settings = settings_of(args)
+    handle = getattr(module, "handle", None)
+    answered = handle(args, settings) if handle is not None else None
+    if answered is not None:
+        return int(answered)
+    result = run_stage(args.stage, settings, **module.options(args))
+    print(f"{args.stage}: {module.summary(result)}")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -75,8 +66,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     subparsers = parser.add_subparsers(dest="command", metavar="<stage>", required=True)
-    for module_name in COMMAND_MODULES:
-        importlib.import_module(module_name).register(subparsers)
+    for entry in STAGES:
+        _add_stage(subparsers, entry)
+    for tool in TOOLS:
+        importlib.import_module(tool.module).register(subparsers)
     return parser
 
 

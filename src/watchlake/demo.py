@@ -1,8 +1,9 @@
 """``watchlake demo``: the whole pipeline on one machine, from a generated CASAS sample to predictions in SQL.
 
-sample -> ingest -> clean -> stats -> train, then Kafka and PostgreSQL are started (unless they already run),
-dbldatagen streams synthetic watches into Kafka, and the predictor scores them into the warehouse. Services the
-demo started are stopped at the end; what the stages wrote stays in the lake for a look.
+The demo is a list of stage-table entries (:mod:`watchlake.stages`) with their options: ingest (of a generated
+sample) -> clean -> stats -> features -> train, then, with Kafka and PostgreSQL up (started unless they already
+run), generate (synthetic watches into Kafka) -> predict (into the warehouse). It prints each stage's summary line;
+services it started are stopped at the end, and what the stages wrote stays in the lake for a look.
 """
 
 from __future__ import annotations
@@ -10,13 +11,14 @@ from __future__ import annotations
 import argparse
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from watchlake.cli import add_command, settings_of
+from watchlake.commandline import add_command, settings_of
 from watchlake.settings import Settings, with_section
+from watchlake.stages import run_stage, stage, summary
 
 log = logging.getLogger(__name__)
 
@@ -25,10 +27,12 @@ DEMO_WATCHES = 20
 _DESCRIPTION = """\
 Run the pipeline end to end on the local target with the embedded defaults: start Kafka and PostgreSQL
 (watchlake up), generate a CASAS-format sample (sample.*), stage it (ingest), clean it with Spark, compute
-per-activity statistics (kept in the lake and the warehouse), train and register the activity classifier, stream
-synthetic watches generated from the statistics into kafka.topic and score them into the warehouse's predictions
-table. With --batch-only: no services, the chain stops after training. Nothing leaves this
-machine; everything is written under runtime_dir. Services the demo started are stopped when it ends.
+per-activity statistics (kept in the lake and the warehouse), build the labelled feature windows (features),
+train and register the activity classifier, stream synthetic watches generated from the statistics into
+kafka.topic (generate) and score them into the warehouse's predictions table (predict). Each stage prints the
+summary line its `watchlake <stage>` command prints. With --batch-only: no services, the chain stops after
+training. Nothing leaves this machine; everything is written under runtime_dir. Services the demo started are
+stopped when it ends.
 """
 
 
@@ -56,6 +60,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
 
 
+# The demo's chain: (stage, options). The stream runs faster than real time: each watch sends its 10 Hz readings
+# at 20x speed, so windows close within seconds and the predictor has a few hundred windows to score.
+BATCH_CHAIN: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("ingest", {"source": "sample"}),
+    ("clean", {}),
+    ("stats", {}),
+    ("features", {}),
+    ("train", {}),
+)
+STREAM_CHAIN: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("generate", {"kafka": True, "devices": DEMO_WATCHES, "rate": DEMO_WATCHES * 10 * 20, "fresh": True}),
+    ("predict", {"available_now": True}),
+)
+
+
 @dataclass
 class _Step:
     name: str
@@ -63,13 +82,19 @@ class _Step:
     outcome: str
 
 
-def _timed(steps: list[_Step], name: str, action: Callable[[], Any], describe: Callable[[Any], str]) -> Any:
-    print(f"==> {name}", flush=True)
-    started = time.perf_counter()
-    result = action()
-    steps.append(_Step(name, time.perf_counter() - started, describe(result)))
-    print(f"    {steps[-1].outcome} ({steps[-1].seconds:.1f} s)", flush=True)
-    return result
+@dataclass
+class _Run:
+    """The stages run so far, each with its time and summary line."""
+
+    steps: list[_Step] = field(default_factory=list)
+
+    def stage(self, settings: Settings, spark: Any, name: str, options: dict[str, Any]) -> Any:
+        print(f"==> {name}", flush=True)
+        started = time.perf_counter()
+        result = run_stage(name, settings, spark, **options)
+        self.steps.append(_Step(name, time.perf_counter() - started, summary(name, result)))
+        print(f"    {self.steps[-1].outcome} ({self.steps[-1].seconds:.1f} s)", flush=True)
+        return result
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -78,65 +103,31 @@ def _demo(args: argparse.Namespace) -> int:
     settings = with_section(
         settings, "sample", **{key: value for key, value in sizes.items() if value is not None}
     )
-    steps: list[_Step] = []
+    stream = (("generate", {**STREAM_CHAIN[0][1], "seconds": args.stream_seconds}), STREAM_CHAIN[1])
+    demo = _Run()
     if args.batch_only:
-        _batch_chain(with_section(settings, "stats", warehouse_copy="off"), steps)
+        settings = with_section(settings, "stats", warehouse_copy="off")
+        _run_chain(demo, settings, BATCH_CHAIN)
     else:
         with _services(settings):  # up first, so the statistics reach the warehouse too
-            spark = _batch_chain(settings, steps)
-            _stream_chain(settings, spark, steps, args.stream_seconds)
+            _run_chain(demo, settings, BATCH_CHAIN + stream)
     print("\nwatchlake demo finished:")
-    for step in steps:
+    for step in demo.steps:
         print(f"  {step.name:<10} {step.seconds:7.1f} s  {step.outcome}")
     return 0
 
 
-def _batch_chain(settings: Settings, steps: list[_Step]) -> Any:
-    from watchlake.clean import job as clean
-    from watchlake.ingest import job as ingest
+def _run_chain(demo: _Run, settings: Settings, chain: tuple[tuple[str, dict[str, Any]], ...]) -> None:
+    """Run the chain's stages in one process: one Spark session (with every jar the chain needs) for all."""
     from watchlake.spark import build_session
-    from watchlake.stats import job as stats
-    from watchlake.train import job as train
 
-    _timed(
-        steps,
-        "ingest",
-        lambda: ingest.run(settings, source="sample"),
-        lambda r: f"{r.files} sample files staged ({r.copied} copied, {r.skipped} unchanged)",
-    )
-    spark = _timed(
-        steps,
-        "spark",
-        lambda: build_session(settings, "watchlake-demo", jars=("spark-kafka",)),
-        lambda s: f"Spark {s.version} on {settings.spark.master}",
-    )
-    _timed(
-        steps,
-        "clean",
-        lambda: clean.run(settings, spark),
-        lambda r: f"{r.rows_kept} readings kept, {r.rows_rejected} rejected {dict(r.rejected_by_reason)}",
-    )
-    _timed(
-        steps,
-        "stats",
-        lambda: stats.run(settings, spark),
-        lambda r: (
-            f"{r.statistics} statistics of {r.readings} readings in {r.classes} classes"
-            + (" (also in the warehouse)" if r.warehouse else "")
-        ),
-    )
-    _timed(steps, "train", lambda: train.run(settings, spark), _describe_training)
-    return spark
-
-
-def _describe_training(result: Any) -> str:
-    metrics, baseline = result.metrics, result.baseline
-    verdict = "champion" if result.promoted else f"not promoted ({result.reason})"
-    return (
-        f"model v{result.version} on {result.train_windows} windows: macro-F1 {metrics['macro_f1']:.2f}, "
-        f"accuracy {metrics['accuracy']:.2f} on {result.test_windows} held-out windows "
-        f"(majority baseline {baseline['macro_f1']:.2f} / {baseline['accuracy']:.2f}); {verdict}"
-    )
+    entries = [stage(name) for name, _ in chain]
+    jars = tuple(dict.fromkeys(jar for entry in entries for jar in entry.jars))
+    spark = None
+    for entry, (name, options) in zip(entries, chain, strict=True):
+        if entry.spark and spark is None:
+            spark = build_session(settings, "watchlake-demo", jars=jars)
+        demo.stage(settings, spark, name, options)
 
 
 @contextmanager
@@ -156,34 +147,3 @@ def _services(settings: Settings) -> Iterator[None]:
     finally:
         for service in reversed(started):
             service.stop(settings)
-
-
-def _stream_chain(settings: Settings, spark: Any, steps: list[_Step], seconds: float) -> None:
-    from watchlake.predict import job as predict
-    from watchlake.stats.job import load_activity_stats
-    from watchlake.synth import job as synth
-
-    # A small fleet, faster than real time: each watch sends its 10 Hz readings at 20x speed, so windows close
-    # within seconds and the predictor has a few hundred windows to score.
-    settings = with_section(settings, "generate", devices=DEMO_WATCHES)
-    rate = DEMO_WATCHES * 10 * 20
-    stats = load_activity_stats(spark, settings)
-    _timed(
-        steps,
-        "generate",
-        lambda: synth.run_stream(spark, settings, stats, rate, seconds, fresh=True),
-        lambda r: (
-            f"{r.rows} synthetic readings ({r.messages} messages) from {settings.generate.devices} watches "
-            f"into {settings.kafka.topic} ({r.rows_per_second:,.0f}/s)"
-        ),
-    )
-    _timed(
-        steps,
-        "predict",
-        lambda: predict.run(settings, spark, available_now=True),
-        lambda r: (
-            f"{r.predictions} window predictions, {r.queued} queued for annotation, "
-            f"{r.dead_letters} dead letters, {r.older_than_watermark} older than the watermark, "
-            f"in {settings.warehouse.database}.predictions"
-        ),
-    )

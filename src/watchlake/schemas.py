@@ -123,6 +123,28 @@ ACTIVITY_STATS = StructType(
     ]
 )
 
+
+# --- features: labelled windows, the training set (``watchlake features``) -----------------------------------
+# One row per participant and event-time window: the window's numeric features (doubles) and categorical features
+# (strings) in the feature module's order, then its class label (the activity of its last labelled row; null when
+# none), how many of its rows carried a label, and the feature version that computed it. The feature names belong
+# to ``watchlake.features.transforms``, which builds its ``LABELLED_WINDOWS`` with this function.
+def labelled_windows(numeric: tuple[str, ...], categorical: tuple[str, ...]) -> StructType:
+    """The schema of the labelled windows dataset for these feature column names."""
+    return StructType(
+        [
+            StructField("participant", StringType(), False),
+            StructField("window_start", TimestampType(), False),
+            StructField("window_end", TimestampType(), False),
+            *(StructField(name, DoubleType(), True) for name in numeric),
+            *(StructField(name, StringType(), True) for name in categorical),
+            StructField("activity", StringType(), True),
+            StructField("labelled_rows", LongType(), True),
+            StructField("feature_version", IntegerType(), False),
+        ]
+    )
+
+
 # --- synth: one second of one synthetic watch as streamed into Kafka (JSON value, key = device_id) ----------
 # Documented in watchlake/synth/MESSAGE_SCHEMA.md; bump WATCH_MESSAGE_VERSION on any change. A message carries
 # the readings of one device from ``event_time`` on, ``interval_ms`` apart: the motion axes as equally long arrays

@@ -13,7 +13,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from pyspark import SparkContext
 from pyspark.ml import PipelineModel
 from pyspark.ml.feature import StringIndexerModel, VectorAssembler
 from pyspark.ml.functions import vector_to_array
@@ -22,6 +21,7 @@ from pyspark.sql import functions as F
 
 from watchlake.errors import ModelError
 from watchlake.features.transforms import CATEGORICAL_COLUMNS, FEATURE_COLUMNS
+from watchlake.jvm import class_probabilities
 from watchlake.registry.registry import ModelRegistry
 from watchlake.settings import Settings
 
@@ -152,11 +152,7 @@ def score_values(
     matrix = np.column_stack(
         [_assembled_column(name, stages, values, categoricals) for name in assembler.getInputCols()]
     )
-    jvm = SparkContext._active_spark_context._jvm  # py4j bridge to the model
-    packed = jvm.watchlake.functions.ModelScorer.probabilities(
-        classifier._java_obj, np.ascontiguousarray(matrix, dtype="<f8").tobytes(), matrix.shape[1]
-    )
-    probabilities = np.frombuffer(bytes(packed), dtype="<f8").reshape(rows, classifier.numClasses)
+    probabilities = class_probabilities(classifier, matrix)
     ranked = -np.sort(-probabilities, axis=1)
     second = ranked[:, 1] if probabilities.shape[1] > 1 else np.zeros(rows)
     logs = np.log(np.where(probabilities > 0, probabilities, 1.0))

@@ -11,6 +11,7 @@ from typing import Any
 from pyspark.sql import SparkSession
 
 from watchlake.errors import ConfigError
+from watchlake.jvm import register_functions
 from watchlake.lake import Lake, is_remote
 from watchlake.settings import Settings
 
@@ -18,19 +19,6 @@ log = logging.getLogger(__name__)
 
 # Folders under ``settings.jvm.lib_dir`` whose jars a session may add (filled by scripts/fetch-jars.sh).
 JAR_FOLDERS = ("spark-kafka", "jdbc", "functions")
-# watchlake's own Spark SQL functions (jvm/functions, registered in every session): name -> (Java class, type).
-PARSE_DOUBLE = "watchlake_parse_double"
-PARSE_STAMP = "watchlake_parse_stamp"
-CORRELATED_NORMALS = "watchlake_correlated_normals"
-SECOND_PARTIALS = "watchlake_second_partials"
-WINDOW_FEATURES = "watchlake_window_features"
-SQL_FUNCTIONS = {
-    PARSE_DOUBLE: ("watchlake.functions.ParseDouble", "double"),
-    PARSE_STAMP: ("watchlake.functions.ParseStamp", "bigint"),
-    CORRELATED_NORMALS: ("watchlake.functions.CorrelatedNormals", "array<double>"),
-    SECOND_PARTIALS: ("watchlake.functions.SecondPartials", "array<double>"),
-    WINDOW_FEATURES: ("watchlake.functions.WindowFeatures", "array<double>"),
-}
 GARBAGE_COLLECTORS = {"parallel": "-XX:+UseParallelGC", "g1": "-XX:+UseG1GC"}
 
 
@@ -117,8 +105,7 @@ def build_session(settings: Settings, app_name: str, *, jars: tuple[str, ...] = 
         builder = builder.enableHiveSupport()
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel(settings.spark.log_level)
-    for name, (java_class, return_type) in SQL_FUNCTIONS.items():
-        spark.udf.registerJavaFunction(name, java_class, return_type)
+    register_functions(spark)
     if settings.catalog.kind != "none":
         spark.sql(f"CREATE DATABASE IF NOT EXISTS {settings.catalog.database}")
     log.info("Spark %s session %r on %s", spark.version, app_name, settings.spark.master)

@@ -14,8 +14,8 @@ from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
 
 from watchlake.clean import transforms
+from watchlake.jvm import PARSE_DOUBLE, PARSE_STAMP
 from watchlake.schemas import READINGS, REJECT_REASONS, REJECTED_READINGS
-from watchlake.spark import PARSE_DOUBLE, PARSE_STAMP
 
 FILE = "file:///lake/staging/group1/sw1.p12.csv"
 

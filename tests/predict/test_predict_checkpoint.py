@@ -13,8 +13,8 @@ from conftest import make_settings
 from watchlake.errors import ConfigError
 from watchlake.lake import Lake
 from watchlake.predict.checkpoint import CHECKPOINT_STAMP, PREDICTOR_DESIGN, check_checkpoint, reset
-from watchlake.services.postgres import connection_kwargs
 from watchlake.warehouse.batches import committed_batches, ensure_tables, write_batch
+from watchlake.warehouse.connection import connection_kwargs
 from watchlake.warehouse.tables import PREDICTIONS
 
 T0 = datetime(2026, 1, 1, 12, 0)

@@ -16,7 +16,7 @@ from fixtures_services import kafka_overrides, warehouse_overrides
 from watchlake.predict.job import run
 from watchlake.registry.registry import ModelRegistry
 from watchlake.schemas import MOTION_FIELDS
-from watchlake.services.postgres import connection_kwargs
+from watchlake.warehouse.connection import connection_kwargs
 
 pytestmark = [pytest.mark.slow, pytest.mark.services]
 

@@ -12,8 +12,8 @@ from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
 from synth_stats import BATTERY, LOCATIONS, SHARES, correlation, make_stats
 
+from watchlake.jvm import CORRELATED_NORMALS
 from watchlake.schemas import LOCATION_FIELDS, MOTION_FIELDS
-from watchlake.spark import CORRELATED_NORMALS
 from watchlake.stats.model import Summary
 from watchlake.synth.generator import GENERATED_COLUMNS, GeneratorSpec, build_generator
 from watchlake.synth.plan import TICK_SECONDS, build_schedule, cholesky_factor

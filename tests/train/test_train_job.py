@@ -63,6 +63,9 @@ def lake_settings(spark, tmp_path: Path):
     from watchlake.lake import Lake
 
     readings.write.partitionBy("participant", "date").parquet(Lake.from_settings(settings).readings)
+    from watchlake.features.job import run as features
+
+    features(settings, spark)
     return settings
 
 
@@ -90,3 +93,41 @@ def test_train_run_registers_promotes_reports_and_rolls_back(spark, lake_setting
     assert main(["train", "--rollback"]) == 0
     assert registry.champion().version == 1
     assert "champion is now version 1" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_features_run_writes_declared_windows_with_their_version(spark, lake_settings):
+    from watchlake.datasets import read_windows
+    from watchlake.features.transforms import FEATURE_VERSION, LABELLED_WINDOWS
+    from watchlake.lake import Lake
+
+    windows = read_windows(spark, Lake.from_settings(lake_settings))
+    assert windows.schema.fieldNames() == LABELLED_WINDOWS.fieldNames()
+    counts = windows.groupBy("participant", "feature_version").count().collect()
+    # 3 participants x 30 minutes of 1 Hz readings in tumbling 60 s windows (features.* defaults)
+    assert sorted((row[0], row[1]) for row in counts) == [(f"p{n}", FEATURE_VERSION) for n in (1, 2, 3)]
+    assert all(row["count"] == 30 for row in counts)
+
+
+@pytest.mark.slow
+def test_train_run_without_windows_says_to_run_features(spark, tmp_path: Path):
+    from watchlake.errors import DataQualityError
+    from watchlake.train.job import run
+
+    with pytest.raises(DataQualityError, match="run `watchlake features` first"):
+        run(make_settings(tmp_path, catalog={"kind": "none"}), spark)
+
+
+@pytest.mark.slow
+def test_train_run_refuses_windows_of_another_feature_version(spark, lake_settings):
+    from pyspark.sql import functions as F
+
+    from watchlake.errors import DataQualityError
+    from watchlake.lake import Lake
+    from watchlake.train.job import run
+
+    path = Lake.from_settings(lake_settings).windows
+    old = spark.read.parquet(path).withColumn("feature_version", F.lit(1)).collect()
+    spark.createDataFrame(old, spark.read.parquet(path).schema).write.mode("overwrite").parquet(path)
+    with pytest.raises(DataQualityError, match=r"feature version \[1\].*run `watchlake features` again"):
+        run(lake_settings, spark)

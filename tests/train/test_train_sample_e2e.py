@@ -22,6 +22,7 @@ ACCURACY_MARGIN = 0.20
 def test_sample_to_model_beats_majority_baseline_on_held_out_participants(spark, tmp_path: Path):
     sample = pytest.importorskip("watchlake.casas.sample")
     from watchlake.clean.job import run as clean
+    from watchlake.features.job import run as features
     from watchlake.ingest.job import run as ingest
     from watchlake.train.job import run as train
 
@@ -30,6 +31,7 @@ def test_sample_to_model_beats_majority_baseline_on_held_out_participants(spark,
     ingest(settings, str(tmp_path / "sample"))
     cleaned = clean(settings, spark)
     assert cleaned.rows_kept > 200_000
+    features(settings, spark)
     result = train(settings, spark)
     assert result.test_windows >= 30
     assert result.metrics["macro_f1"] >= result.baseline["macro_f1"] + MACRO_F1_MARGIN, result

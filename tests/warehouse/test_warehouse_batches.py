@@ -8,8 +8,8 @@ from typing import Any
 import psycopg2
 import pytest
 
-from watchlake.services.postgres import connection_kwargs
 from watchlake.warehouse.batches import committed_batches, ensure_tables, write_batch
+from watchlake.warehouse.connection import connection_kwargs
 from watchlake.warehouse.tables import DEAD_LETTERS, PREDICTIONS, merge_sql
 
 pytestmark = pytest.mark.services

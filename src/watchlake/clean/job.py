@@ -18,8 +18,8 @@ from functools import reduce
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
-from pyspark.sql.types import StructType
 
+from watchlake.catalog import check_written_schema, register_table
 from watchlake.clean.files import StagedFile, check_header_rows, head_rows, list_staged_files
 from watchlake.clean.transforms import (
     HEADER_LINE,
@@ -75,8 +75,8 @@ def run(settings: Settings, spark: SparkSession) -> CleanResult:
     with sql_conf(spark, JOB_SQL_CONF):
         seen = _clean(spark, lake, readable)
     result = _checked_counts(staged, readable, *seen, started)
-    _check_written_schema(spark, lake.readings, READINGS, result.rows_kept)
-    _check_written_schema(spark, lake.rejected_readings, REJECTED_READINGS, result.rows_rejected)
+    check_written_schema(spark, lake.readings, READINGS, result.rows_kept)
+    check_written_schema(spark, lake.rejected_readings, REJECTED_READINGS, result.rows_rejected)
     if settings.catalog.kind != "none":
         register_table(spark, lake.readings_table, lake.readings, READINGS, READINGS_PARTITIONS)
         register_table(
@@ -196,27 +196,3 @@ def _checked_counts(
         empty_files=tuple(staged_file.path for staged_file in staged if staged_file.size_bytes == 0),
         seconds=round(time.monotonic() - started, 3),
     )
-
-
-def _check_written_schema(spark: SparkSession, path: str, schema: StructType, rows: int) -> None:
-    """DataQualityError unless the Parquet at ``path`` has exactly the columns and types of ``schema``."""
-    if rows == 0:
-        return  # nothing was written, so there are no files to infer a schema from
-    written = {column.name: column.dataType for column in spark.read.parquet(path).schema}
-    declared = {column.name: column.dataType for column in schema}
-    if written != declared:
-        raise DataQualityError(f"{path}: written schema {written} differs from the declared {declared}")
-
-
-def register_table(
-    spark: SparkSession, table: str, path: str, schema: StructType, partitions: tuple[str, ...]
-) -> None:
-    """(Re)register ``path`` as the external Parquet table ``table`` with its partitions; the data is untouched."""
-    columns = ", ".join(f"`{column.name}` {column.dataType.simpleString()}" for column in schema)
-    spark.sql(f"DROP TABLE IF EXISTS {table}")
-    spark.sql(
-        f"CREATE TABLE {table} ({columns}) USING parquet "
-        f"PARTITIONED BY ({', '.join(partitions)}) LOCATION '{path}'"
-    )
-    spark.sql(f"MSCK REPAIR TABLE {table}")
-    log.info("registered %s at %s", table, path)

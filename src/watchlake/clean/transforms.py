@@ -14,6 +14,7 @@ from __future__ import annotations
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
+from watchlake.jvm import PARSE_DOUBLE, PARSE_STAMP
 from watchlake.schemas import (
     BATTERY_STATES,
     CASAS_FIELDS,
@@ -23,7 +24,6 @@ from watchlake.schemas import (
     READINGS,
     REJECTED_READINGS,
 )
-from watchlake.spark import PARSE_DOUBLE, PARSE_STAMP
 
 LINES_DDL = "source_file string, participant string, value string"
 HEADER_LINE = ",".join(CASAS_FIELDS)
@@ -89,7 +89,7 @@ def with_typed_fields(split_lines: DataFrame) -> DataFrame:
 
     Unparseable or empty values become null (``try_`` functions: the session runs in ANSI mode); empty strings
     become null; string fields lose their CSV quotes. The raw strings stay in ``fields`` for the reject rules.
-    Stamps and floats go through watchlake's SQL functions (``spark.SQL_FUNCTIONS``, ``jvm/functions``):
+    Stamps and floats go through watchlake's SQL functions (``jvm.SQL_FUNCTIONS``, ``jvm/functions``):
     ``watchlake_parse_stamp`` reads exactly ``STAMP_PATTERN`` (1-6 fractional digits) without a formatter per
     row, ``watchlake_parse_double`` gives ``try_cast(.. AS DOUBLE)`` at a quarter of its cost (sixteen floats a
     row, most with 17 digits).

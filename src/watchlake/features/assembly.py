@@ -14,6 +14,7 @@ from pyspark.sql import functions as F
 
 from watchlake.features.partials import MERGE_CODES, PARTIALS, SECOND, SLOT_INDEX, SLOTS
 from watchlake.features.transforms import WINDOW_START
+from watchlake.jvm import assemble
 
 # Per merged second, the annotation signal keeps these slots divided by the reading count (mean magnitudes).
 SIGNAL_SLOTS: tuple[str, ...] = ("acceleration_magnitude_sum", "rotation_magnitude_sum")
@@ -59,28 +60,15 @@ def assemble_windows(
     origin). ``watermark_seconds`` is how long a silent watch's window waits for late seconds; Spark drops runs
     older than the watermark before the assembler sees them (counted in the query's progress).
     """
-    spark = rows.sparkSession
-    jvm = spark._jvm
-    gateway = spark.sparkContext._gateway
     watermarked = rows.withWatermark("event_time", f"{round(watermark_seconds * 1000)} milliseconds")
-    codes = _int_array(gateway, [MERGE_CODES[op] for _, op in SLOTS])
-    signal = _int_array(gateway, [SLOT_INDEX[name] for name in SIGNAL_SLOTS])
-    assembled = jvm.watchlake.functions.WindowAssembler.assemble(
-        watermarked._jdf,
-        int(window_seconds),
-        int(step_seconds),
-        codes,
-        SLOT_INDEX["readings"],
-        signal,
+    return assemble(
+        watermarked,
+        window_seconds=window_seconds,
+        step_seconds=step_seconds,
+        merge_codes=[MERGE_CODES[op] for _, op in SLOTS],
+        readings_slot=SLOT_INDEX["readings"],
+        signal_slots=[SLOT_INDEX[name] for name in SIGNAL_SLOTS],
     )
-    return DataFrame(assembled, spark)
-
-
-def _int_array(gateway, values: list[int]):
-    array = gateway.new_array(gateway.jvm.int, len(values))
-    for index, value in enumerate(values):
-        array[index] = value
-    return array
 
 
 def windows_of(assembled: DataFrame) -> DataFrame:

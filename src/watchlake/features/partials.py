@@ -14,8 +14,8 @@ from typing import Literal
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
+from watchlake.jvm import SECOND_PARTIALS
 from watchlake.schemas import MOTION_FIELDS
-from watchlake.spark import SECOND_PARTIALS
 
 MergeOp = Literal["sum", "min", "max"]
 

@@ -12,11 +12,17 @@ in training.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from watchlake.features.partials import CHANNELS, LOCATION_TYPES, PARTIALS, SECOND, merged, to_seconds
-from watchlake.spark import WINDOW_FEATURES
+from watchlake.jvm import WINDOW_FEATURES
+from watchlake.labels.mapping import LabelMapping
+from watchlake.labels.transforms import ACTIVITY, with_activity, with_spread_labels
+from watchlake.schemas import labelled_windows
 
 # Recorded in each model's meta.json. 1: percentiles and the location mode, aggregated per reading.
 FEATURE_VERSION = 2
@@ -48,6 +54,9 @@ WINDOW_END = "window_end"
 LABELLED_ROWS = "labelled_rows"
 
 
+ROWS_INDEX = FEATURE_COLUMNS.index("rows")
+# The schema of the labelled windows dataset (``watchlake features``, read by training).
+LABELLED_WINDOWS = labelled_windows(FEATURE_COLUMNS, CATEGORICAL_COLUMNS)
 FEATURE_VALUES = "feature_values"  # FEATURE_COLUMNS as one array, for scoring without a query per micro-batch
 
 
@@ -70,9 +79,27 @@ def location_mode(values: Column) -> Column:
     return F.when(index >= 0, F.element_at(kinds, index + 1)).otherwise(F.lit("unknown"))
 
 
-def location_kind(index: int) -> str:
-    """The name of a location kind index from :func:`feature_values` (-1: ``unknown``)."""
-    return LOCATION_TYPES[index] if index >= 0 else "unknown"
+@dataclass(frozen=True)
+class DecodedFeatures:
+    """One window's :func:`feature_values` array, decoded in Python (the predictor's driver-side scoring)."""
+
+    numeric: Sequence[float]  # FEATURE_COLUMNS, in order
+    location_type_mode: str  # the most frequent location kind, or ``unknown``
+
+    @property
+    def rows(self) -> int:
+        """The window's reading count."""
+        return round(self.numeric[ROWS_INDEX])
+
+
+def decode_feature_values(values: Sequence[float]) -> DecodedFeatures:
+    """The numeric features and the location kind of a :func:`feature_values` array (the Python twin of
+    :func:`location_mode`)."""
+    index = round(values[len(FEATURE_COLUMNS)])
+    return DecodedFeatures(
+        numeric=values[: len(FEATURE_COLUMNS)],
+        location_type_mode=LOCATION_TYPES[index] if index >= 0 else "unknown",
+    )
 
 
 def finish_windows(windows: DataFrame, key_col: str, keep: tuple[str, ...] = ()) -> DataFrame:
@@ -136,3 +163,25 @@ def to_windows(
         *([label_col, LABELLED_ROWS] if label_col is not None else []),
     )
     return finish_windows(windows, key_col, keep=(label_col, LABELLED_ROWS) if label_col is not None else ())
+
+
+def to_labelled_windows(
+    readings: DataFrame,
+    mapping: LabelMapping,
+    *,
+    span_seconds: float,
+    window_seconds: float,
+    step_seconds: float,
+    key_col: str = "participant",
+) -> DataFrame:
+    """READINGS -> labelled feature windows: spread labels, map to classes, aggregate windows (label ``activity``)."""
+    labelled = readings.transform(with_spread_labels, span_seconds, key_col=key_col).transform(
+        with_activity, mapping
+    )
+    return to_windows(
+        labelled,
+        window_seconds=window_seconds,
+        step_seconds=step_seconds,
+        key_col=key_col,
+        label_col=ACTIVITY,
+    )

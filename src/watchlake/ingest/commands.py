@@ -5,23 +5,16 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from watchlake.cli import add_command, settings_of
+DESCRIPTION = (
+    "Get the CASAS smartwatch archives, check the two header rows of every sw1.pN.csv in them, and copy "
+    "the files to <lake>/staging/<group>/sw1.pN.csv (a local folder, or s3://<bucket>/staging/ in AWS "
+    "mode, multipart). Files whose size and SHA-256 already match are skipped, so a second run copies "
+    "nothing. Downloads resume from a .part file with HTTP Range requests and are retried with backoff. "
+    "A JSON Lines manifest (path, size_bytes, sha256) is written under <lake>/manifests/."
+)
 
 
-def register(subparsers: Any) -> None:
-    parser = add_command(
-        subparsers,
-        "ingest",
-        _ingest,
-        help="bulk load: CASAS archives (download, folder, zip or sample) -> lake staging",
-        description=(
-            "Get the CASAS smartwatch archives, check the two header rows of every sw1.pN.csv in them, and copy "
-            "the files to <lake>/staging/<group>/sw1.pN.csv (a local folder, or s3://<bucket>/staging/ in AWS "
-            "mode, multipart). Files whose size and SHA-256 already match are skipped, so a second run copies "
-            "nothing. Downloads resume from a .part file with HTTP Range requests and are retried with backoff. "
-            "A JSON Lines manifest (path, size_bytes, sha256) is written under <lake>/manifests/."
-        ),
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--source",
         default="casas",
@@ -32,12 +25,12 @@ def register(subparsers: Any) -> None:
     )
 
 
-def _ingest(args: argparse.Namespace) -> int:
-    from watchlake.ingest.job import run
+def options(args: argparse.Namespace) -> dict[str, Any]:
+    return {"source": args.source}
 
-    result = run(settings_of(args), args.source)
-    print(
+
+def summary(result: Any) -> str:
+    return (
         f"staged {result.files} files: {result.copied} copied ({result.bytes_copied / 1e6:.1f} MB), "
         f"{result.skipped} unchanged; manifest {result.manifest}"
     )
-    return 0

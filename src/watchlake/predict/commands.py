@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
-from watchlake.cli import add_command, settings_of
-
-_DESCRIPTION = """\
+DESCRIPTION = """\
 Read the Kafka topic (kafka.topic), merge each watch's seconds into event-time windows (features.*; a window
 closes when its watch has sent the window's last second, or for a silent watch when predict.watermark_seconds
 have passed), score every closed window with the current champion model and write the predictions to the
@@ -20,15 +19,10 @@ predictor's state): the topic is read again, and rows already in the warehouse a
 """
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = add_command(
-        subparsers,
-        "predict",
-        _predict,
-        help="score the Kafka stream with the champion model into the warehouse",
-        description=_DESCRIPTION,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+FORMATTER = argparse.RawDescriptionHelpFormatter
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--available-now",
         action="store_true",
@@ -42,22 +36,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
 
 
-def _predict(args: argparse.Namespace) -> int:
-    from watchlake.predict.checkpoint import reset
-    from watchlake.predict.job import run
-    from watchlake.spark import build_session
+def options(args: argparse.Namespace) -> dict[str, Any]:
+    return {"available_now": args.available_now, "timeout_seconds": args.timeout}
 
-    settings = settings_of(args)
-    spark = build_session(settings, "watchlake-predict", jars=("spark-kafka",))
-    if args.reset:
-        existed, deleted = reset(spark, settings)
-        print(
-            f"predict: stream reset (checkpoint {'removed' if existed else 'absent'}, {deleted} ledger rows)"
-        )
-    result = run(settings, spark, available_now=args.available_now, timeout_seconds=args.timeout)
-    print(
-        f"predict: {result.predictions} predictions in {result.batches} micro-batches, "
+
+def handle(args: argparse.Namespace, settings: Any) -> None:
+    """``--reset`` first forgets the stream (then the predictor runs as usual)."""
+    if not args.reset:
+        return
+    from watchlake.predict.checkpoint import reset
+    from watchlake.stages import session_for, stage
+
+    existed, deleted = reset(session_for(stage("predict"), settings), settings)
+    print(f"predict: stream reset (checkpoint {'removed' if existed else 'absent'}, {deleted} ledger rows)")
+
+
+def summary(result: Any) -> str:
+    return (
+        f"{result.predictions} window predictions in {result.batches} micro-batches, "
         f"{result.queued} queued for annotation, {result.dead_letters} dead letters, "
         f"{result.older_than_watermark} messages older than the watermark"
     )
-    return 0

@@ -25,8 +25,9 @@ from watchlake.features.transforms import (
     FEATURE_VALUES,
     WINDOW_END,
     WINDOW_START,
+    DecodedFeatures,
+    decode_feature_values,
     feature_values,
-    location_kind,
 )
 from watchlake.predict.rows import LAST_ARRIVAL, Window, to_dead_letter_rows, to_late_rows, to_sink_rows
 from watchlake.scoring import ChampionModel, score_values
@@ -35,7 +36,6 @@ from watchlake.warehouse.batches import BatchWrite, is_committed, write_batch
 from watchlake.warehouse.tables import ANNOTATION_QUEUE, DEAD_LETTERS, PREDICTIONS
 
 log = logging.getLogger(__name__)
-ROWS = FEATURE_COLUMNS.index("rows")
 
 
 class WarehouseSink:
@@ -98,16 +98,15 @@ def to_collected(assembled: DataFrame) -> DataFrame:
     )
 
 
-def _window(row: Any) -> Window:
-    values = row[FEATURE_VALUES]
+def _window(row: Any, features: DecodedFeatures) -> Window:
     return Window(
         device_id=row[KEY],
         window_start=_utc(row[WINDOW_START]),
         window_end=_utc(row[WINDOW_END]),
-        events=round(values[ROWS]),
+        events=features.rows,
         last_arrived_at=_utc(row[LAST_ARRIVAL]),
         signal=row[SIGNAL],
-        values=values[: len(FEATURE_COLUMNS)],
+        values=features.numeric,
     )
 
 
@@ -169,11 +168,12 @@ class PredictionSink(WarehouseSink):
         self, closed: list[Any], batch_id: int
     ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
         """Prediction rows and annotation-queue rows of the batch's closed windows."""
-        windows = [_window(row) for row in closed]
+        decoded = [decode_feature_values(row[FEATURE_VALUES]) for row in closed]
+        windows = [_window(row, features) for row, features in zip(closed, decoded, strict=True)]
         values = np.array([window.values for window in windows], dtype=float).reshape(
             len(windows), len(FEATURE_COLUMNS)
         )
-        modes = [location_kind(round(row[FEATURE_VALUES][len(FEATURE_COLUMNS)])) for row in closed]
+        modes = [features.location_type_mode for features in decoded]
         scores = score_values(self.champion, values, {CATEGORICAL_COLUMNS[0]: modes})
         return to_sink_rows(
             windows,

@@ -8,7 +8,7 @@ import json
 from collections.abc import Callable
 from types import ModuleType
 
-from watchlake.cli import add_command, settings_of
+from watchlake.commandline import add_command, settings_of
 from watchlake.errors import ServiceError
 from watchlake.services import SERVICE_NAMES
 from watchlake.services.process import ServiceInfo

@@ -15,34 +15,18 @@ import pwd
 import shutil
 import subprocess
 from pathlib import Path
-from typing import Any
 
 from watchlake.errors import ServiceError
 from watchlake.services import process
 from watchlake.services.process import ServiceInfo
 from watchlake.settings import Settings
+from watchlake.warehouse.connection import connection_kwargs
 
 log = logging.getLogger(__name__)
 
 NAME = "postgres"
 RUN_AS_ROOT_USER = "postgres"
 START_TIMEOUT = 60
-
-
-def connection_kwargs(settings: Settings, database: str | None = None) -> dict[str, Any]:
-    """Keyword arguments for ``psycopg2.connect`` to the warehouse (password only when one is set)."""
-    warehouse = settings.warehouse
-    kwargs: dict[str, Any] = {
-        "host": warehouse.host,
-        "port": warehouse.port,
-        "dbname": database or warehouse.database,
-        "user": warehouse.user,
-        "connect_timeout": 5,
-    }
-    password = warehouse.password.get_secret_value()
-    if password:
-        kwargs["password"] = password
-    return kwargs
 
 
 def answers(settings: Settings, database: str = "postgres") -> bool:

@@ -17,7 +17,7 @@ from watchlake.errors import ConfigError, DataQualityError, ServiceError
 from watchlake.labels.mapping import load_mapping
 from watchlake.lake import Lake
 from watchlake.schemas import ACTIVITY_STATS, READINGS
-from watchlake.settings import Settings
+from watchlake.settings import Settings, with_section
 from watchlake.spark import sql_conf
 from watchlake.stats.classes import with_activity_class
 from watchlake.stats.model import ActivityStats
@@ -45,7 +45,7 @@ class StatsResult:
     statistics: int
     path: str
     table: str | None
-    warehouse: bool
+    warehouse: str | None  # where the copy went (warehouse_location), None when not copied
 
 
 def classify(settings: Settings, readings: DataFrame) -> DataFrame:
@@ -180,8 +180,11 @@ def load_activity_stats(spark: SparkSession, settings: Settings) -> ActivityStat
     return ActivityStats.from_rows(rows)
 
 
-def run(settings: Settings, spark: SparkSession) -> StatsResult:
-    """Read the processed readings, compute and store their statistics."""
+def run(settings: Settings, spark: SparkSession, *, warehouse_copy: str | None = None) -> StatsResult:
+    """Read the processed readings, compute and store their statistics; ``warehouse_copy`` overrides
+    ``stats.warehouse_copy`` (auto, required, off)."""
+    if warehouse_copy is not None:
+        settings = with_section(settings, "stats", warehouse_copy=warehouse_copy)
     lake = Lake.from_settings(settings)
     try:
         readings = spark.read.schema(READINGS).parquet(lake.readings)
@@ -213,4 +216,5 @@ def run(settings: Settings, spark: SparkSession) -> StatsResult:
         len(loaded.classes),
         lake.activity_stats,
     )
-    return StatsResult(count, len(loaded.classes), rows, lake.activity_stats, table, published)
+    location = warehouse_location(settings) if published else None
+    return StatsResult(count, len(loaded.classes), rows, lake.activity_stats, table, location)

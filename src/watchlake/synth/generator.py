@@ -26,8 +26,8 @@ from pyspark.sql.types import (
     TimestampType,
 )
 
+from watchlake.jvm import CORRELATED_NORMALS
 from watchlake.schemas import LOCATION_FIELDS, MOTION_FIELDS, WATCH_MESSAGE_V2
-from watchlake.spark import CORRELATED_NORMALS
 from watchlake.stats.model import ActivityStats, ClassStats, Summary
 from watchlake.synth import expressions as ex
 from watchlake.synth.plan import TICK_SECONDS, TICKS_PER_STEP, Schedule, build_schedule, cholesky_factor

@@ -5,26 +5,18 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from watchlake.cli import add_command, settings_of
+DESCRIPTION = (
+    "Read the labelled feature windows of `watchlake features` (<lake>/features/windows), split them by "
+    "participant or time block (settings.train.split_by), fit a Spark ML pipeline (settings.train.classifier) "
+    "with inverse-frequency class weights, and evaluate on the held-out side beside a majority-class baseline. "
+    "The model is registered as a new version under <lake>/models/<name>/versions/<n>/ and becomes the "
+    "champion if it beats the current champion on the same held-out windows by "
+    "settings.train.promotion_margin. Metrics JSON and a confusion-matrix PNG go to "
+    "<lake>/reports/train/<run>/."
+)
 
 
-def register(subparsers: Any) -> None:
-    parser = add_command(
-        subparsers,
-        "train",
-        _train,
-        help="train the activity classifier on the processed readings; --rollback / --show for the registry",
-        description=(
-            "Spread the CASAS labels over their span (settings.labels), map them to classes (conf/labels.yaml), "
-            "build feature windows (settings.features, written to <lake>/features/windows), split by participant "
-            "or time block (settings.train.split_by), fit a Spark ML pipeline (settings.train.classifier) with "
-            "inverse-frequency class weights, and evaluate on the held-out side beside a majority-class baseline. "
-            "The model is registered as a new version under <lake>/models/<name>/versions/<n>/ and becomes the "
-            "champion if it beats the current champion on the same held-out windows by "
-            "settings.train.promotion_margin. Metrics JSON and a confusion-matrix PNG go to "
-            "<lake>/reports/train/<run>/."
-        ),
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     action = parser.add_mutually_exclusive_group()
     action.add_argument(
         "--rollback", action="store_true", help="make the previous champion the champion again (no training)"
@@ -33,25 +25,25 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--model", default=None, help="model name (default: settings.train.model_name)")
 
 
-def _train(args: argparse.Namespace) -> int:
-    settings = settings_of(args)
-    if args.rollback or args.show:
-        return _registry_action(settings, args)
-    from watchlake.spark import build_session
-    from watchlake.train.job import run
+def options(args: argparse.Namespace) -> dict[str, Any]:
+    return {}
 
-    spark = build_session(settings, "watchlake-train")
-    result = run(settings, spark)
-    print(
-        f"model version {result.version}: macro-F1 {result.metrics['macro_f1']:.3f}, accuracy "
-        f"{result.metrics['accuracy']:.3f} on {result.test_windows} held-out windows (majority baseline "
-        f"macro-F1 {result.baseline['macro_f1']:.3f}, accuracy {result.baseline['accuracy']:.3f}); "
-        f"{'promoted' if result.promoted else 'not promoted'}: {result.reason}; report {result.report}"
+
+def summary(result: Any) -> str:
+    metrics, baseline = result.metrics, result.baseline
+    verdict = "champion" if result.promoted else f"not promoted ({result.reason})"
+    return (
+        f"model v{result.version} on {result.train_windows} windows: macro-F1 {metrics['macro_f1']:.3f}, "
+        f"accuracy {metrics['accuracy']:.3f} on {result.test_windows} held-out windows "
+        f"(majority baseline {baseline['macro_f1']:.3f} / {baseline['accuracy']:.3f}); {verdict}; "
+        f"report {result.report}"
     )
-    return 0
 
 
-def _registry_action(settings: Any, args: argparse.Namespace) -> int:
+def handle(args: argparse.Namespace, settings: Any) -> int | None:
+    """``--show`` and ``--rollback`` act on the registry instead of training (None: train)."""
+    if not (args.rollback or args.show):
+        return None
     from watchlake.registry.registry import ModelRegistry
 
     registry = ModelRegistry.from_settings(settings, args.model)

@@ -1,4 +1,4 @@
-"""The train job: processed readings -> labelled windows -> split -> fit -> evaluate -> register -> maybe promote.
+"""The train job: labelled windows (``watchlake features``) -> split -> fit -> evaluate -> register -> maybe promote.
 
 The challenger and the current champion are scored on the same held-out windows; the pure
 :func:`watchlake.registry.promotion.decide_promotion` decides. Reports go to ``Lake.train_reports/<run id>/``.
@@ -16,14 +16,14 @@ from typing import Any
 
 from pyspark.sql import DataFrame, SparkSession
 
+from watchlake.datasets import read_windows
 from watchlake.features.transforms import CATEGORICAL_COLUMNS, FEATURE_COLUMNS, FEATURE_VERSION
-from watchlake.labels.mapping import LabelMapping, load_mapping
-from watchlake.labels.transforms import ACTIVITY, to_unmapped_labels
+from watchlake.labels.mapping import load_mapping
+from watchlake.labels.transforms import ACTIVITY
 from watchlake.lake import Lake, join
 from watchlake.registry.promotion import Decision, decide_promotion
 from watchlake.registry.registry import ModelRegistry
 from watchlake.registry.store import store_for
-from watchlake.schemas import READINGS
 from watchlake.scoring import ChampionModel, score
 from watchlake.settings import Settings
 from watchlake.train import transforms as T
@@ -49,12 +49,10 @@ class TrainResult:
 
 
 def run(settings: Settings, spark: SparkSession) -> TrainResult:
-    """Train on ``Lake.readings``, register the model, promote it if it beats the champion; return a summary."""
+    """Train on ``Lake.windows``, register the model, promote it if it beats the champion; return a summary."""
     lake = Lake.from_settings(settings)
     mapping = load_mapping(settings.labels.mapping_file)
-    readings = spark.read.schema(READINGS).parquet(lake.readings)
-    _log_unmapped(readings, mapping)
-    windows = _persisted_windows(spark, readings, settings, mapping, lake.windows)
+    windows = read_windows(spark, lake)
     trainable = T.select_trainable(windows, label_col=ACTIVITY, ignore_class=mapping.ignore)
     train, test, heldout = _split(trainable, settings)
     registry = ModelRegistry.from_settings(settings)
@@ -122,35 +120,6 @@ def _fit_and_evaluate(
     return _Outcome(fitted, metrics, baseline, train_counts, test_counts, fit_seconds)
 
 
-def _log_unmapped(readings: DataFrame, mapping: LabelMapping) -> None:
-    unknown = {row.label: row.prompts for row in to_unmapped_labels(readings, mapping).collect()}
-    if unknown:
-        log.warning(
-            "labels: %d prompts with %d raw labels not in the mapping, treated as %s: %s",
-            sum(unknown.values()),
-            len(unknown),
-            mapping.ignore,
-            dict(sorted(unknown.items())[:20]),
-        )
-
-
-def _persisted_windows(
-    spark: SparkSession, readings: DataFrame, settings: Settings, mapping: LabelMapping, path: str
-) -> DataFrame:
-    windows = T.to_labelled_windows(
-        readings,
-        mapping,
-        span_seconds=settings.labels.span_seconds,
-        window_seconds=settings.features.window_seconds,
-        step_seconds=settings.features.step_seconds,
-        key_col=KEY,
-    )
-    windows.write.mode("overwrite").parquet(path)
-    persisted = spark.read.parquet(path)
-    log.info("features: %d windows written to %s", persisted.count(), path)
-    return persisted
-
-
 def _split(trainable: DataFrame, settings: Settings) -> tuple[DataFrame, DataFrame, dict[str, Any]]:
     train = settings.train
     if train.split_by == "participant":
@@ -216,7 +185,6 @@ def _meta(settings: Settings, lake: Lake, outcome: _Outcome, heldout: dict[str, 
         "per_class": outcome.metrics["per_class"],
         "heldout": heldout,
         "data": {
-            "readings": lake.readings,
             "windows": lake.windows,
             "train_windows": outcome.train_counts,
             "test_windows": outcome.test_counts,

@@ -15,9 +15,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from watchlake.errors import DataQualityError
-from watchlake.features.transforms import WINDOW_END, WINDOW_START, to_windows
-from watchlake.labels.mapping import LabelMapping
-from watchlake.labels.transforms import ACTIVITY, with_activity, with_spread_labels
+from watchlake.features.transforms import WINDOW_END, WINDOW_START
 
 WEIGHT = "class_weight"
 
@@ -84,25 +82,3 @@ def with_class_weight(windows: DataFrame, weights: Mapping[str, float], *, label
     pairs = [F.lit(part) for label, weight in sorted(weights.items()) for part in (label, float(weight))]
     lookup = F.try_element_at(F.create_map(*pairs), F.col(label_col)) if pairs else F.lit(None)
     return windows.withColumn(WEIGHT, F.coalesce(lookup.cast("double"), F.lit(1.0)))
-
-
-def to_labelled_windows(
-    readings: DataFrame,
-    mapping: LabelMapping,
-    *,
-    span_seconds: float,
-    window_seconds: float,
-    step_seconds: float,
-    key_col: str = "participant",
-) -> DataFrame:
-    """READINGS -> labelled feature windows: spread labels, map to classes, aggregate windows (label ``activity``)."""
-    labelled = readings.transform(with_spread_labels, span_seconds, key_col=key_col).transform(
-        with_activity, mapping
-    )
-    return to_windows(
-        labelled,
-        window_seconds=window_seconds,
-        step_seconds=step_seconds,
-        key_col=key_col,
-        label_col=ACTIVITY,
-    )

@@ -5,8 +5,23 @@ from __future__ import annotations
 from typing import Any
 
 from watchlake.errors import ServiceError
-from watchlake.services.postgres import connection_kwargs
 from watchlake.settings import Settings
+
+
+def connection_kwargs(settings: Settings, database: str | None = None) -> dict[str, Any]:
+    """Keyword arguments for ``psycopg2.connect`` to the warehouse (password only when one is set)."""
+    warehouse = settings.warehouse
+    kwargs: dict[str, Any] = {
+        "host": warehouse.host,
+        "port": warehouse.port,
+        "dbname": database or warehouse.database,
+        "user": warehouse.user,
+        "connect_timeout": 5,
+    }
+    password = warehouse.password.get_secret_value()
+    if password:
+        kwargs["password"] = password
+    return kwargs
 
 
 def connect(settings: Settings) -> Any:
