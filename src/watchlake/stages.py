@@ -102,7 +102,7 @@ STAGES: tuple[Stage, ...] = (
     Stage(
         "generate",
         "dbldatagen: synthetic watches from the activity statistics, to staging (CASAS) or into Kafka",
-        run="watchlake.synth.job:run",
+        run="watchlake.synth.stage:run",
         commands="watchlake.synth.commands",
         reads=("activity_stats",),
         writes=("synthetic_staging", "kafka"),

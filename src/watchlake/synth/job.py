@@ -10,9 +10,8 @@ from __future__ import annotations
 import logging
 import math
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.streaming import StreamingQuery
@@ -20,9 +19,8 @@ from pyspark.sql.streaming import StreamingQuery
 from watchlake.errors import ConfigError
 from watchlake.lake import Lake
 from watchlake.messages import to_json_messages
-from watchlake.settings import Settings, with_section
+from watchlake.settings import Settings
 from watchlake.spark import hadoop_file_system
-from watchlake.stats.job import StatsSource, load_stats
 from watchlake.stats.model import ActivityStats
 from watchlake.synth.generator import (
     GENERATED_COLUMNS,
@@ -32,12 +30,8 @@ from watchlake.synth.generator import (
 )
 from watchlake.synth.transforms import to_casas_lines, to_readings, with_label_rows
 
-if TYPE_CHECKING:  # the report generates through this module
-    from watchlake.synth.report import FidelityResult
-
 log = logging.getLogger(__name__)
 QUERY_NAME = "generate-kafka"
-FIDELITY_ROWS = 200_000  # generated readings the fidelity report compares, unless told
 
 
 @dataclass(frozen=True)
@@ -259,53 +253,3 @@ def run_stream(
     )
     rate = rows / elapsed if elapsed else 0.0
     return StreamResult(rows, messages, batches, elapsed, rate, settings.kafka.topic)
-
-
-@dataclass(frozen=True)
-class GenerateResult:
-    """What ``watchlake generate`` did: a stream into Kafka or a batch of CASAS files, and the fidelity report
-    when asked for."""
-
-    devices: int
-    stream: StreamResult | None = None
-    target_rate: int | None = None  # readings/s asked of the stream
-    batch: BatchResult | None = None
-    fidelity: FidelityResult | None = None
-
-
-def run(
-    settings: Settings,
-    spark: SparkSession,
-    *,
-    kafka: bool = False,
-    rows: int | None = None,
-    devices: int | None = None,
-    rate: int | None = None,
-    seconds: float | None = None,
-    fresh: bool = False,
-    check: bool = False,
-    stats_from: StatsSource = "lake",
-) -> GenerateResult:
-    """Generate ``devices`` watches (default ``generate.devices``) from the statistics in ``stats_from``: into
-    Kafka for ``seconds`` at ``rate`` readings/s (``kafka``), else ``rows`` readings as CASAS files in staging;
-    with ``check``, also the fidelity report of ``rows`` (default 200,000) generated readings. Options left None
-    take their ``settings.generate`` value."""
-    if devices:
-        settings = with_section(settings, "generate", devices=devices)
-    stats = load_stats(spark, settings, stats_from)
-    result = GenerateResult(devices=settings.generate.devices)
-    if kafka:
-        target = rate or settings.generate.rows_per_second
-        streamed = run_stream(
-            spark, settings, stats, target, seconds or settings.generate.stream_seconds, fresh=fresh
-        )
-        result = replace(result, stream=streamed, target_rate=target)
-    else:
-        result = replace(
-            result, batch=run_batch(spark, settings, stats, rows or settings.generate.batch_rows)
-        )
-    if check:
-        from watchlake.synth.report import run_fidelity
-
-        result = replace(result, fidelity=run_fidelity(spark, settings, stats, rows or FIDELITY_ROWS))
-    return result
