@@ -20,11 +20,10 @@ from pyspark.sql import DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
 
+from watchlake.casas.format import HEADER_LINE, TYPES_LINE
 from watchlake.clean.files import StagedFile, check_header_rows, head_rows, list_staged_files
 from watchlake.clean.transforms import (
-    HEADER_LINE,
     LINES_DDL,
-    TYPES_LINE,
     participant_of,
     select_data_lines,
     to_parsed,
