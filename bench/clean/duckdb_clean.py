@@ -9,13 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from watchlake.clean.transforms import (
-    FIELD_PATTERN,
-    HEADER_LINE,
-    PARTICIPANT_PATTERN,
-    STRING_FIELDS,
-    TYPES_LINE,
-)
+from watchlake.casas.format import HEADER_LINE, PARTICIPANT_PATTERN, STAMP_REGEX, TYPES_LINE
+from watchlake.clean.transforms import FIELD_PATTERN, STRING_FIELDS
 from watchlake.schemas import (
     BATTERY_STATES,
     CASAS_FIELDS,
@@ -24,8 +19,6 @@ from watchlake.schemas import (
     READINGS,
     REJECT_REASONS,
 )
-
-STAMP_REGEX = r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{1,6}"
 
 
 def _quote(text: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import io
 from datetime import datetime
 from pathlib import Path
@@ -9,9 +10,11 @@ from pathlib import Path
 import pytest
 
 from watchlake.casas.format import (
+    FILE_GLOB,
     HEADER,
     CasasWriter,
     check_header,
+    file_name,
     iter_rows,
     parse_stamp,
     participant_from_path,
@@ -176,3 +179,17 @@ def test_participant_from_path() -> None:
     assert participant_from_path("s3://bucket/staging/group2/sw1.p3.csv") == "p3"
     with pytest.raises(FormatError, match=r"expected a name like sw1\.p12\.csv"):
         participant_from_path("group1/sw2.p12.csv")
+
+
+@pytest.mark.parametrize("name", ["sw1.pa.sw1.p3.csv", "xsw1.p3.csv", "sw1.p3.csv.bak", "sw1.p.csv"])
+def test_participant_from_path_refuses_other_names(name: str) -> None:
+    with pytest.raises(FormatError, match="not a CASAS participant file"):
+        participant_from_path(f"s3://bucket/staging/group1/{name}")
+
+
+@pytest.mark.parametrize("participant", ["p1", "p49", "p90000"])
+def test_file_name_inverts_participant_from_path_and_fits_the_glob(participant: str) -> None:
+    name = file_name(participant)
+    assert name == f"sw1.{participant}.csv"
+    assert participant_from_path(f"/lake/staging/group1/{name}") == participant
+    assert fnmatch.fnmatchcase(name, FILE_GLOB)

@@ -13,6 +13,7 @@ from casas_lines import HEADER_ROWS, MOTION, line
 from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
 
+from watchlake.casas.format import PARTICIPANT_PATTERN, STAMP_PATTERN
 from watchlake.clean import transforms
 from watchlake.jvm import PARSE_DOUBLE, PARSE_STAMP
 from watchlake.schemas import READINGS, REJECT_REASONS, REJECTED_READINGS
@@ -21,7 +22,7 @@ FILE = "file:///lake/staging/group1/sw1.p12.csv"
 
 
 def _lines(spark, *values: str, source: str = FILE):
-    participant = re.search(transforms.PARTICIPANT_PATTERN, source).group(1)
+    participant = re.search(PARTICIPANT_PATTERN, source).group(1)
     return spark.createDataFrame([(source, participant, value) for value in values], transforms.LINES_DDL)
 
 
@@ -221,7 +222,7 @@ def test_parse_stamp_function_agrees_with_the_formatter_on_random_stamps(spark) 
     compared = frame.select(
         "text",
         F.timestamp_micros(F.call_function(PARSE_STAMP, "text")).alias("fast"),
-        F.try_to_timestamp("text", F.lit(transforms.STAMP_PATTERN)).alias("formatter"),
+        F.try_to_timestamp("text", F.lit(STAMP_PATTERN)).alias("formatter"),
     )
     differing = compared.where(~F.col("fast").eqNullSafe(F.col("formatter"))).limit(5).collect()
     assert differing == []

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from conftest import make_settings
+from watchlake.aws import s3_client
 from watchlake.services import moto
 from watchlake.services.process import free_port, is_alive
 from watchlake.settings import Settings
@@ -27,15 +28,8 @@ def moto_settings(tmp_path: Path) -> Iterator[Settings]:
 
 
 def test_moto_server_s3_put_list_get(moto_settings: Settings) -> None:
-    import boto3
-
     info = moto.start(moto_settings)
-    s3 = boto3.client(
-        "s3",
-        endpoint_url=moto_settings.aws.endpoint_url,
-        region_name=moto_settings.aws.region,
-        **moto.DUMMY_CREDENTIALS,
-    )
+    s3 = s3_client(moto_settings)
     bucket = moto_settings.aws.bucket
     s3.put_object(Bucket=bucket, Key="staging/group1/sw1.p1.csv", Body=b"stamp,x\n1,0.5\n")
     listed = [item["Key"] for item in s3.list_objects_v2(Bucket=bucket, Prefix="staging/")["Contents"]]

@@ -27,10 +27,26 @@ from watchlake.schemas import (
 )
 
 LINE_END = "\r\n"
-HEADER = ",".join(CASAS_FIELDS) + LINE_END + ",".join(CASAS_TYPES) + LINE_END
+# The two header rows as lines without their line end (the clean job drops them by value), and as written.
+HEADER_LINE = ",".join(CASAS_FIELDS)
+TYPES_LINE = ",".join(CASAS_TYPES)
+HEADER = HEADER_LINE + LINE_END + TYPES_LINE + LINE_END
 
-_FILE_NAME = re.compile(r"^sw1\.(p\d+)\.csv$")
-_STAMP = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{1,6}$")
+# A participant file is named sw1.p<number>.csv, the participant id being p<number>. FILE_GLOB selects the
+# candidates (fnmatch, pathlib, Hadoop's pathGlobFilter); PARTICIPANT_PATTERN (group 1: the id) decides, searched
+# in a whole "/"-separated path or URI (Python re, RE2 and Java regex read it alike).
+FILE_PREFIX = "sw1.p"
+FILE_SUFFIX = ".csv"
+FILE_GLOB = f"{FILE_PREFIX}*{FILE_SUFFIX}"
+PARTICIPANT_PATTERN = r"(?:^|/)sw1\.(p\d+)\.csv$"
+
+# A stamp is YYYY-mm-dd HH:MM:SS with 1-6 fractional digits: STAMP_REGEX checks the text, STAMP_PATTERN is the
+# Spark datetime pattern that parses (and writes) it; ``schemas.STAMP_FORMAT`` is Python's strptime spelling.
+STAMP_REGEX = r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{1,6}"
+STAMP_PATTERN = "yyyy-MM-dd HH:mm:ss.SSSSSS"  # Spark accepts up to as many fraction digits as there are S
+
+_PARTICIPANT = re.compile(PARTICIPANT_PATTERN)
+_STAMP = re.compile(f"^{STAMP_REGEX}$")
 _NUMBER = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$|^[+-]?(?:nan|inf)$")
 _MOTION_INDEX = tuple(CASAS_FIELDS.index(name) for name in MOTION_FIELDS)
 _FLOAT_INDEX = tuple(CASAS_FIELDS.index(name) for name in FLOAT_FIELDS)
@@ -50,11 +66,15 @@ class Row:
 
 def participant_from_path(path: str | Path) -> str:
     """The participant id of a CASAS file: ``.../sw1.p12.csv`` -> ``p12``; any other name is a FormatError."""
-    name = str(path).replace("\\", "/").rsplit("/", 1)[-1]
-    match = _FILE_NAME.match(name)
+    match = _PARTICIPANT.search(str(path).replace("\\", "/"))
     if not match:
         raise FormatError(f"{path}: not a CASAS participant file; expected a name like sw1.p12.csv")
     return match.group(1)
+
+
+def file_name(participant: str) -> str:
+    """The CASAS file name of a participant id: ``p12`` -> ``sw1.p12.csv`` (the inverse of participant_from_path)."""
+    return f"sw1.{participant}{FILE_SUFFIX}"
 
 
 def validate_header(names: Sequence[str] | None, types: Sequence[str] | None, source: str) -> None:

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 import numpy as np
 
 from watchlake.casas import activities as act
+from watchlake.casas.format import file_name
 from watchlake.schemas import REJECT_REASONS
 
 ROWS_PER_HOUR = 36_000  # 10 Hz
@@ -133,7 +134,7 @@ def plan_file(seed: int, number: int, hours: float, truncate: bool = False) -> F
     segment_of = np.searchsorted(starts, fix_rows, side="right") - 1
     fixes = act.location_fixes(rng, fix_rows, [signatures[i] for i in segment_of], act.homes_of(rng))
     plan = FilePlan(
-        f"p{number}", f"sw1.p{number}.csv", ticks, motion, fixes, battery, segments, truncate=truncate
+        f"p{number}", file_name(f"p{number}"), ticks, motion, fixes, battery, segments, truncate=truncate
     )
     plan.labels = _labels(rng, segments, rows)
     _plant(rng, plan)

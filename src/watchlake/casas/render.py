@@ -13,11 +13,13 @@ from typing import TYPE_CHECKING, BinaryIO
 import numpy as np
 
 from watchlake.casas.format import HEADER, LINE_END, quote
+from watchlake.schemas import STAMP_FORMAT
 
 if TYPE_CHECKING:
     from watchlake.casas.plan import FilePlan
 
 _EPOCH = datetime(1970, 1, 1)
+_SECONDS_FORMAT = STAMP_FORMAT.removesuffix(".%f")  # whole seconds; the tenths are appended from _FRACTIONS
 _FRACTIONS = tuple(f".{digit}00000" for digit in range(10))
 _BATTERY_TEXT = ("", "unplugged", "charging")
 _EMPTY_LOCATION = "," * 7  # eight empty fields: location_type and the seven location floats
@@ -32,7 +34,7 @@ def stamp_strings(ticks: np.ndarray) -> list[str]:
     """Stamps of 0.1 s ticks since 1970-01-01 (naive local time) as ``YYYY-mm-dd HH:MM:SS.f00000``."""
     seconds, tenths = np.divmod(ticks, 10)
     unique, inverse = np.unique(seconds, return_inverse=True)
-    texts = [(_EPOCH + timedelta(seconds=int(s))).strftime("%Y-%m-%d %H:%M:%S") for s in unique.tolist()]
+    texts = [(_EPOCH + timedelta(seconds=int(s))).strftime(_SECONDS_FORMAT) for s in unique.tolist()]
     return [texts[i] + _FRACTIONS[f] for i, f in zip(inverse.tolist(), tenths.tolist(), strict=True)]
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from watchlake.casas.format import file_name
 from watchlake.casas.plan import ground_truth, plan_file, planted_counts
 from watchlake.casas.render import write_file
 from watchlake.schemas import REJECT_REASONS
@@ -53,7 +54,7 @@ def sample_dir(settings: Settings) -> Path:
 
 def member_path(group_index: int, group: str, participant_number: int) -> str:
     """The CSV's path inside its zip: flat in odd groups, nested in a folder in even groups."""
-    name = f"sw1.p{participant_number}.csv"
+    name = file_name(f"p{participant_number}")
     return name if group_index % 2 == 1 else f"{group}/smartwatch/{name}"
 
 

@@ -5,18 +5,14 @@ Files are read through Hadoop's FileSystem so the same code works on a local lak
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
 from pyspark.errors import AnalysisException
 from pyspark.sql import SparkSession
 
-from watchlake.casas.format import validate_header
-from watchlake.clean.transforms import HEADER_LINE, PARTICIPANT_PATTERN, TYPES_LINE
+from watchlake.casas.format import FILE_GLOB, HEADER_LINE, TYPES_LINE, participant_from_path, validate_header
 from watchlake.errors import FormatError, IngestError
-
-FILE_GLOB = "sw1.p*.csv"
 
 
 @dataclass(frozen=True)
@@ -45,10 +41,7 @@ def list_staged_files(spark: SparkSession, staging: str) -> list[StagedFile]:
         raise IngestError(f"no {FILE_GLOB} files under {staging}; run `watchlake ingest` first")
     files: dict[str, StagedFile] = {}
     for path in paths:
-        found = re.search(PARTICIPANT_PATTERN, path)
-        if found is None:
-            raise FormatError(f"{path}: the file name must be sw1.p<number>.csv (the participant id)")
-        participant = found.group(1)
+        participant = participant_from_path(path)
         if participant in files:
             raise FormatError(
                 f"participant {participant} is staged twice: {files[participant].path} and {path}"

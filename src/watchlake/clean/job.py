@@ -19,12 +19,11 @@ from pyspark import StorageLevel
 from pyspark.sql import DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 
+from watchlake.casas.format import HEADER_LINE, TYPES_LINE
 from watchlake.catalog import check_written_schema, register_table
 from watchlake.clean.files import StagedFile, check_header_rows, head_rows, list_staged_files
 from watchlake.clean.transforms import (
-    HEADER_LINE,
     LINES_DDL,
-    TYPES_LINE,
     participant_of,
     select_data_lines,
     to_parsed,

@@ -14,11 +14,11 @@ from __future__ import annotations
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
+from watchlake.casas.format import FILE_PREFIX, FILE_SUFFIX, HEADER_LINE, TYPES_LINE
 from watchlake.jvm import PARSE_DOUBLE, PARSE_STAMP
 from watchlake.schemas import (
     BATTERY_STATES,
     CASAS_FIELDS,
-    CASAS_TYPES,
     FLOAT_FIELDS,
     MOTION_FIELDS,
     READINGS,
@@ -26,14 +26,9 @@ from watchlake.schemas import (
 )
 
 LINES_DDL = "source_file string, participant string, value string"
-HEADER_LINE = ",".join(CASAS_FIELDS)
-TYPES_LINE = ",".join(CASAS_TYPES)
-# Parses 1-6 fractional digits (Spark accepts up to as many digits as there are S); nothing else.
-STAMP_PATTERN = "yyyy-MM-dd HH:mm:ss.SSSSSS"
 # One CSV field per match (group 1): a quoted field with doubled quotes inside, or a run of non-commas; each match
 # starts at the line start or at a comma. No look-around, so DuckDB's RE2 runs the same pattern (bench/clean).
 FIELD_PATTERN = r'(?:^|,)("(?:[^"]|"")*"|[^,]*)'
-PARTICIPANT_PATTERN = r"sw1\.(p\d+)\.csv$"
 STRING_FIELDS = ("location_type", "battery_state", "user_activity_label")
 
 
@@ -76,7 +71,8 @@ def participant_of(path: Column) -> Column:
     """
     name = F.substring_index(path, "/", -1)
     participant = F.substring_index(F.substring_index(name, ".", 2), ".", -1)
-    return F.when(name.startswith("sw1.p") & name.endswith(".csv") & (F.length(participant) > 1), participant)
+    fits = name.startswith(FILE_PREFIX) & name.endswith(FILE_SUFFIX) & (F.length(participant) > 1)
+    return F.when(fits, participant)
 
 
 def _field(name: str) -> Column:
@@ -90,8 +86,8 @@ def with_typed_fields(split_lines: DataFrame) -> DataFrame:
     Unparseable or empty values become null (``try_`` functions: the session runs in ANSI mode); empty strings
     become null; string fields lose their CSV quotes. The raw strings stay in ``fields`` for the reject rules.
     Stamps and floats go through watchlake's SQL functions (``jvm.SQL_FUNCTIONS``, ``jvm/functions``):
-    ``watchlake_parse_stamp`` reads exactly ``STAMP_PATTERN`` (1-6 fractional digits) without a formatter per
-    row, ``watchlake_parse_double`` gives ``try_cast(.. AS DOUBLE)`` at a quarter of its cost (sixteen floats a
+    ``watchlake_parse_stamp`` reads exactly ``casas.format.STAMP_PATTERN`` (1-6 fractional digits) without a
+    formatter per row, ``watchlake_parse_double`` gives ``try_cast(.. AS DOUBLE)`` at a quarter of its cost (sixteen floats a
     row, most with 17 digits).
     """
     typed = {"stamp": F.timestamp_micros(F.call_function(PARSE_STAMP, _field("stamp")))}

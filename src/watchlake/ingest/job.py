@@ -7,8 +7,8 @@ import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+from watchlake.aws import s3_client
 from watchlake.errors import IngestError
 from watchlake.ingest import sources as found
 from watchlake.ingest.staging import Staged, sync, target_for, write_manifest
@@ -35,18 +35,6 @@ class IngestResult:
 def download_dir(settings: Settings) -> Path:
     """Where archives are downloaded: ``settings.ingest.download_dir`` or ``<runtime_dir>/downloads``."""
     return Path(settings.ingest.download_dir or Path(settings.runtime_dir) / "downloads")
-
-
-def s3_client(settings: Settings) -> Any:
-    """A boto3 S3 client for the configured region, at ``settings.aws.endpoint_url`` when set (e.g. moto)."""
-    import boto3
-
-    endpoint = settings.aws.endpoint_url or None
-    credentials: dict[str, str] = {}
-    if endpoint and boto3.session.Session().get_credentials() is None:
-        # A local stand-in (moto) accepts any key; real AWS credentials only ever come from the environment.
-        credentials = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
-    return boto3.client("s3", region_name=settings.aws.region, endpoint_url=endpoint, **credentials)
 
 
 def resolve_source(settings: Settings, source: str) -> list[Path]:

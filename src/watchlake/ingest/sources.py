@@ -16,12 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
-from watchlake.casas.format import check_header, participant_from_path
+from watchlake.casas.format import FILE_GLOB, check_header, participant_from_path
 from watchlake.errors import FormatError, IngestError
 
 log = logging.getLogger(__name__)
-
-CSV_PATTERN = "sw1.p*.csv"
 
 
 @dataclass(frozen=True)
@@ -73,7 +71,7 @@ def files_in_zip(archive: Path) -> list[SourceFile]:
     found = []
     for info in infos:
         name = PurePosixPath(info.filename).name
-        if fnmatch.fnmatch(name, CSV_PATTERN):
+        if fnmatch.fnmatch(name, FILE_GLOB):
             participant_from_path(name)  # a stray name is an error, not a silent skip
             origin = f"{archive}:{info.filename}"
             found.append(
@@ -87,7 +85,7 @@ def files_in_folder(folder: Path) -> list[SourceFile]:
     found: list[SourceFile] = []
     for archive in sorted(folder.rglob("*.zip")):
         found += files_in_zip(archive)
-    for path in sorted(folder.rglob(CSV_PATTERN)):
+    for path in sorted(folder.rglob(FILE_GLOB)):
         participant_from_path(path)
         relative = path.relative_to(folder)
         group = relative.parts[0] if len(relative.parts) > 1 else folder.name
@@ -103,14 +101,14 @@ def collect(paths: list[Path]) -> list[SourceFile]:
             found += files_in_folder(path)
         elif path.suffix == ".zip":
             found += files_in_zip(path)
-        elif path.is_file() and fnmatch.fnmatch(path.name, CSV_PATTERN):
+        elif path.is_file() and fnmatch.fnmatch(path.name, FILE_GLOB):
             found.append(
                 SourceFile(path.parent.name, path.name, path.stat().st_size, str(path), _file_opener(path))
             )
         else:
             raise IngestError(f"{path}: not a folder, a zip or a sw1.pN.csv file; give --source one of those")
     if not found:
-        raise IngestError(f"no {CSV_PATTERN} files found in {', '.join(map(str, paths))}")
+        raise IngestError(f"no {FILE_GLOB} files found in {', '.join(map(str, paths))}")
     seen: dict[str, str] = {}
     for source in found:
         if source.key in seen:

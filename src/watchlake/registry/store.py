@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlparse
 
+from watchlake.aws import s3_client
 from watchlake.errors import ConfigError
 from watchlake.lake import is_remote
 from watchlake.settings import Settings
@@ -105,21 +106,6 @@ class S3Store:
                 target = local_dir / item["Key"][len(prefix) :]
                 target.parent.mkdir(parents=True, exist_ok=True)
                 self._s3.download_file(bucket, item["Key"], str(target))
-
-
-def s3_client(settings: Settings) -> Any:
-    """A boto3 S3 client for ``settings.aws`` (endpoint_url set: a simulated S3, path-style requests)."""
-    import boto3
-    from botocore.config import Config
-
-    options: dict[str, Any] = {"region_name": settings.aws.region}
-    if settings.aws.endpoint_url:
-        options["endpoint_url"] = settings.aws.endpoint_url
-        options["config"] = Config(s3={"addressing_style": "path"})
-        if not os.environ.get("AWS_ACCESS_KEY_ID"):
-            # A simulated S3 accepts any credentials; real endpoints use the normal boto3 credential chain.
-            options.update(aws_access_key_id="testing", aws_secret_access_key="testing")
-    return boto3.client("s3", **options)
 
 
 def store_for(uri: str, settings: Settings) -> Store:

@@ -13,6 +13,7 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urlparse
 
+from watchlake.aws import s3_client
 from watchlake.errors import ServiceError
 from watchlake.services import process
 from watchlake.services.process import ServiceInfo
@@ -23,8 +24,6 @@ log = logging.getLogger(__name__)
 NAME = "moto"
 TOKEN = "moto.server"
 START_TIMEOUT = 60.0
-# moto accepts any credentials; these are used only when the environment has none.
-DUMMY_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 
 
 def endpoint(settings: Settings) -> tuple[str, int] | None:
@@ -75,11 +74,7 @@ def start(settings: Settings) -> ServiceInfo:
 
 
 def _ensure_bucket(settings: Settings) -> None:
-    import boto3
-
-    s3 = boto3.client(
-        "s3", endpoint_url=settings.aws.endpoint_url, region_name=settings.aws.region, **DUMMY_CREDENTIALS
-    )
+    s3 = s3_client(settings)
     existing = {bucket["Name"] for bucket in s3.list_buckets().get("Buckets", [])}
     if settings.aws.bucket not in existing:
         s3.create_bucket(Bucket=settings.aws.bucket)

@@ -14,14 +14,12 @@ from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 
 from watchlake.errors import ConfigError, DataQualityError, ServiceError
-from watchlake.labels.mapping import load_mapping
 from watchlake.lake import Lake
 from watchlake.schemas import ACTIVITY_STATS, READINGS
 from watchlake.settings import Settings, with_section
 from watchlake.spark import sql_conf
-from watchlake.stats.classes import with_activity_class
+from watchlake.stats.describe import classify, describe
 from watchlake.stats.model import ActivityStats
-from watchlake.stats.transforms import to_activity_stats
 from watchlake.stats.warehouse import latest_run, read_statistics, replace_statistics
 from watchlake.warehouse.batches import ensure_tables
 from watchlake.warehouse.connection import connect
@@ -46,19 +44,6 @@ class StatsResult:
     path: str
     table: str | None
     warehouse: str | None  # where the copy went (warehouse_location), None when not copied
-
-
-def classify(settings: Settings, readings: DataFrame) -> DataFrame:
-    """Processed readings with their ``activity_class`` (label spreading and the raw->class mapping)."""
-    mapping = load_mapping(settings.labels.mapping_file)
-    return with_activity_class(readings, settings.labels.span_seconds, mapping)
-
-
-def compute_stats(settings: Settings, classed: DataFrame) -> DataFrame:
-    """The ``ACTIVITY_STATS`` frame of classed readings (:func:`classify`)."""
-    return to_activity_stats(
-        classed, settings.stats.quantiles, settings.stats.quantile_accuracy, settings.stats.max_gap_seconds
-    )
 
 
 def write_stats(spark: SparkSession, settings: Settings, stats: DataFrame) -> str | None:
@@ -197,10 +182,10 @@ def run(settings: Settings, spark: SparkSession, *, warehouse_copy: str | None =
         raise DataQualityError(f"no processed readings at {lake.readings}: run `watchlake clean` first")
     # Every statistic reads the classed readings: keep them, instead of spreading labels (a sort and window
     # functions per participant) once per statistic.
-    classed = classify(settings, readings).persist(StorageLevel.MEMORY_AND_DISK)
+    classed = classify(readings, settings.labels).persist(StorageLevel.MEMORY_AND_DISK)
     try:
         with sql_conf(spark, JOB_SQL_CONF):
-            stats = compute_stats(settings, classed).cache()
+            stats = describe(classed, settings.stats).cache()
             rows = stats.count()
     finally:
         classed.unpersist()

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.streaming import StreamingQuery
 
+from watchlake.casas.format import file_name
 from watchlake.errors import ConfigError
 from watchlake.lake import Lake
 from watchlake.messages import to_json_messages
@@ -119,11 +120,12 @@ def write_casas(spark: SparkSession, settings: Settings, readings: DataFrame) ->
     files = 0
     for status in fs.globStatus(hadoop_path(f"{scratch}/participant=*/part-*")) or []:
         participant = status.getPath().getParent().getName().split("=", 1)[1]
-        destination = hadoop_path(f"{target}/sw1.{participant}.csv")
+        destination = hadoop_path(f"{target}/{file_name(participant)}")
         fs.delete(destination, False)
         if not fs.rename(status.getPath(), destination):
             raise OSError(f"cannot move {status.getPath()} to {destination}")
-        fs.delete(hadoop_path(f"{target}/.sw1.{participant}.csv.crc"), False)  # local checksum file, if any
+        # The local file system's checksum file, if any, would otherwise be left beside the renamed file.
+        fs.delete(hadoop_path(f"{target}/.{file_name(participant)}.crc"), False)
         files += 1
     fs.delete(hadoop_path(scratch), True)
     return files

@@ -15,13 +15,12 @@ import numpy as np
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from watchlake.labels.mapping import load_mapping
 from watchlake.lake import Lake, is_remote
 from watchlake.schemas import READINGS
 from watchlake.settings import Settings
-from watchlake.stats.classes import with_activity_class
+from watchlake.stats.describe import classify, describe
 from watchlake.stats.model import ActivityStats
-from watchlake.stats.transforms import CLASS_COLUMN, to_activity_stats
+from watchlake.stats.transforms import CLASS_COLUMN
 from watchlake.synth import plots
 from watchlake.synth.fidelity import NUMERIC, Samples, compare
 from watchlake.synth.job import generate_batch
@@ -36,13 +35,6 @@ class FidelityResult:
     rows: int
     path: str
     summary: dict[str, float | None]
-
-
-def statistics_of(settings: Settings, classed: DataFrame) -> ActivityStats:
-    """``ActivityStats`` of classed readings, computed exactly as ``watchlake stats`` does."""
-    stats = settings.stats
-    frame = to_activity_stats(classed, stats.quantiles, stats.quantile_accuracy, stats.max_gap_seconds)
-    return ActivityStats.from_rows(frame.collect())
 
 
 def sample_by_class(classed: DataFrame, counts: dict[str, int], rows: int, seed: int) -> Samples:
@@ -63,9 +55,7 @@ def _source_readings(spark: SparkSession, settings: Settings) -> DataFrame | Non
     except Exception:  # no processed readings: KS statistics are left out
         log.warning("fidelity: no processed readings at %s, KS statistics left out", path)
         return None
-    return with_activity_class(
-        readings, settings.labels.span_seconds, load_mapping(settings.labels.mapping_file)
-    )
+    return classify(readings, settings.labels)
 
 
 def _write(
@@ -106,7 +96,7 @@ def run_fidelity(spark: SparkSession, settings: Settings, stats: ActivityStats, 
     """Generate ``rows`` rows, compare them with ``stats`` (and samples of the source readings), write the report."""
     generated = to_classed_readings(generate_batch(spark, settings, stats, rows)).cache()
     try:
-        made = statistics_of(settings, generated)
+        made = ActivityStats.from_rows(describe(generated, settings.stats).collect())
         source = _source_readings(spark, settings)
         samples = None
         if source is not None:

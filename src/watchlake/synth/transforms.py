@@ -8,11 +8,11 @@ from __future__ import annotations
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
+from watchlake.casas.format import HEADER_LINE, STAMP_PATTERN, TYPES_LINE
 from watchlake.messages import READING_INDEX, message_readings
-from watchlake.schemas import CASAS_FIELDS, CASAS_TYPES, FLOAT_FIELDS
+from watchlake.schemas import CASAS_FIELDS, FLOAT_FIELDS
 from watchlake.synth.plan import TICK_SECONDS
 
-CASAS_STAMP = "yyyy-MM-dd HH:mm:ss.SSSSSS"
 PARTICIPANT_BASE = 90_000  # synthetic device i is CASAS participant p(90000 + i): no clash with sw1.p1-p49
 
 
@@ -48,7 +48,7 @@ def to_casas_lines(labelled: DataFrame, participant_base: int = PARTICIPANT_BASE
     values: list[Column] = []
     for name in CASAS_FIELDS:
         if name == "stamp":
-            values.append(F.date_format("event_time", CASAS_STAMP))
+            values.append(F.date_format("event_time", STAMP_PATTERN))
         elif name in FLOAT_FIELDS:
             values.append(F.coalesce(F.col(name).cast("string"), F.lit("")))
         else:
@@ -59,7 +59,7 @@ def to_casas_lines(labelled: DataFrame, participant_base: int = PARTICIPANT_BASE
         .distinct()
         .crossJoin(
             labelled.sparkSession.createDataFrame(
-                [(-2, ",".join(CASAS_FIELDS)), (-1, ",".join(CASAS_TYPES))], "seq long, line string"
+                [(-2, HEADER_LINE), (-1, TYPES_LINE)], "seq long, line string"
             )
         )
     )

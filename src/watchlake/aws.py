@@ -1,0 +1,41 @@
+"""AWS clients built from the settings: the one place a boto3 S3 client is made (ingest, registry, moto helper).
+
+Ground floor: imports only the settings, so any stage or service helper can use it without loading the others.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from watchlake.settings import Settings
+
+# A simulated S3 (moto) accepts any key pair; these are used only when boto3 finds no credentials of its own.
+SIMULATED_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+
+
+def s3_client_options(settings: Settings, credentials_found: bool) -> dict[str, Any]:
+    """Keyword arguments for ``boto3.client("s3", ...)`` under ``settings.aws``.
+
+    Region always from ``settings.aws.region``. With ``aws.endpoint_url`` set (moto, or any S3 look-alike): that
+    endpoint, path-style addressing (a loopback host has no per-bucket DNS names), and the placeholder key pair
+    only when ``credentials_found`` is False. Credentials are never taken from settings: boto3's own chain
+    (environment, profile, instance role) supplies them.
+    """
+    from botocore.config import Config
+
+    options: dict[str, Any] = {"region_name": settings.aws.region}
+    if settings.aws.endpoint_url:
+        options["endpoint_url"] = settings.aws.endpoint_url
+        options["config"] = Config(s3={"addressing_style": "path"})
+        if not credentials_found:
+            options.update(SIMULATED_CREDENTIALS)
+    return options
+
+
+def s3_client(settings: Settings) -> Any:
+    """A boto3 S3 client for ``settings.aws`` (see ``s3_client_options`` for the rules)."""
+    import boto3
+
+    # Ask the credential chain only when it matters: against real AWS a missing key is boto3's own error.
+    found = not settings.aws.endpoint_url or boto3.session.Session().get_credentials() is not None
+    return boto3.client("s3", **s3_client_options(settings, credentials_found=found))
