@@ -246,7 +246,7 @@ def main() -> None:
         kafka.ensure_topic(settings, "bench-generate-batch")
         spark = build_session(settings, "bench-generate", jars=("spark-kafka",))
         if args.stats_from_lake:
-            from watchlake.stats.job import load_activity_stats
+            from watchlake.stats.store import load_activity_stats
 
             stats = load_activity_stats(spark, load_settings())
         else:

@@ -22,8 +22,8 @@ from pyspark.sql.streaming import StreamingQuery
 
 from watchlake.predict.job import start
 from watchlake.services import kafka
-from watchlake.warehouse.connection import connection_kwargs
 from watchlake.settings import Settings, load_settings
+from watchlake.warehouse.connection import connection_kwargs
 
 PRODUCER = Path(__file__).resolve().parent / "producer.py"
 

@@ -22,9 +22,9 @@ from watchlake.predict.messages import to_assembler_rows
 from watchlake.predict.sinks import PredictionSink, to_collected
 from watchlake.scoring import ChampionModel
 from watchlake.settings import Settings
-from watchlake.warehouse.batches import ensure_tables, write_batch
+from watchlake.warehouse.batches import write_batch
 from watchlake.warehouse.connection import connect
-from watchlake.warehouse.tables import ANNOTATION_QUEUE, PREDICTIONS
+from watchlake.warehouse.tables import ANNOTATION_QUEUE, PREDICTIONS, ensure_tables
 
 
 def _timed(action: Callable[[], Any]) -> tuple[float, Any]:

@@ -13,9 +13,9 @@ from conftest import make_settings
 from watchlake.errors import ConfigError
 from watchlake.lake import Lake
 from watchlake.predict.checkpoint import CHECKPOINT_STAMP, PREDICTOR_DESIGN, check_checkpoint, reset
-from watchlake.warehouse.batches import committed_batches, ensure_tables, write_batch
+from watchlake.warehouse.batches import committed_batches, write_batch
 from watchlake.warehouse.connection import connection_kwargs
-from watchlake.warehouse.tables import PREDICTIONS
+from watchlake.warehouse.tables import PREDICTIONS, ensure_tables
 
 T0 = datetime(2026, 1, 1, 12, 0)
 

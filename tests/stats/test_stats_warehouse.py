@@ -18,15 +18,9 @@ from watchlake.lake import Lake
 from watchlake.schemas import ACTIVITY_STATS, READINGS
 from watchlake.services.process import free_port
 from watchlake.settings import Settings, load_settings
-from watchlake.stats.job import (
-    load_activity_stats,
-    load_stats,
-    load_warehouse_stats,
-    publish_to_warehouse,
-    run,
-    warehouse_location,
-)
+from watchlake.stats.job import publish_to_warehouse, run
 from watchlake.stats.model import ActivityStats
+from watchlake.stats.store import load_activity_stats, load_stats, load_warehouse_stats, warehouse_location
 from watchlake.stats.transforms import to_activity_stats
 from watchlake.warehouse.connection import connection_kwargs
 from watchlake.warehouse.tables import ACTIVITY_STATISTICS

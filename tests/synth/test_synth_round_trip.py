@@ -13,8 +13,8 @@ from watchlake.clean.job import run as clean
 from watchlake.lake import Lake
 from watchlake.schemas import LOCATION_FIELDS, MOTION_FIELDS
 from watchlake.settings import Settings
-from watchlake.stats.job import load_activity_stats
 from watchlake.stats.job import run as compute_stats
+from watchlake.stats.store import load_activity_stats
 from watchlake.synth.job import run_batch
 from watchlake.synth.report import FILES, run_fidelity
 

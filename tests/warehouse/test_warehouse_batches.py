@@ -8,9 +8,9 @@ from typing import Any
 import psycopg2
 import pytest
 
-from watchlake.warehouse.batches import committed_batches, ensure_tables, write_batch
+from watchlake.warehouse.batches import committed_batches, write_batch
 from watchlake.warehouse.connection import connection_kwargs
-from watchlake.warehouse.tables import DEAD_LETTERS, PREDICTIONS, merge_sql
+from watchlake.warehouse.tables import DEAD_LETTERS, PREDICTIONS, ensure_tables, merge_sql
 
 pytestmark = pytest.mark.services
 T0 = datetime(2026, 1, 1, 12, 0)

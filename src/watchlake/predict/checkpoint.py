@@ -12,8 +12,9 @@ from watchlake.features.transforms import FEATURE_VERSION
 from watchlake.lake import Lake
 from watchlake.settings import Settings
 from watchlake.spark import hadoop_file_system
-from watchlake.warehouse.batches import ensure_tables, forget_query
+from watchlake.warehouse.batches import forget_query
 from watchlake.warehouse.connection import connect
+from watchlake.warehouse.tables import ensure_tables
 
 log = logging.getLogger(__name__)
 

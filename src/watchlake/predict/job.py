@@ -26,9 +26,8 @@ from watchlake.predict.messages import to_assembler_rows
 from watchlake.predict.sinks import PredictionSink
 from watchlake.scoring import ChampionModel, load_champion
 from watchlake.settings import Settings
-from watchlake.warehouse.batches import ensure_tables
 from watchlake.warehouse.connection import connect
-from watchlake.warehouse.tables import ANNOTATION_QUEUE, DEAD_LETTERS, PREDICTIONS
+from watchlake.warehouse.tables import ANNOTATION_QUEUE, DEAD_LETTERS, PREDICTIONS, ensure_tables
 
 log = logging.getLogger(__name__)
 

@@ -1,5 +1,5 @@
 """``watchlake stats``: processed readings -> activity statistics (Parquet + catalog table, and a copy in the SQL
-warehouse) -> ``ActivityStats``, loaded back from the lake or the warehouse."""
+warehouse). :mod:`watchlake.stats.store` reads them back."""
 
 from __future__ import annotations
 
@@ -7,23 +7,23 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any
 
 import psycopg2
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 
-from watchlake.errors import ConfigError, DataQualityError, ServiceError
+from watchlake.errors import DataQualityError, ServiceError
 from watchlake.lake import Lake
-from watchlake.schemas import ACTIVITY_STATS, READINGS
+from watchlake.schemas import READINGS
 from watchlake.settings import Settings, with_section
 from watchlake.spark import sql_conf
 from watchlake.stats.describe import classify, describe
 from watchlake.stats.model import ActivityStats
-from watchlake.stats.warehouse import latest_run, read_statistics, replace_statistics
-from watchlake.warehouse.batches import ensure_tables
+from watchlake.stats.store import warehouse_location
+from watchlake.stats.warehouse import replace_statistics
 from watchlake.warehouse.connection import connect
-from watchlake.warehouse.tables import ACTIVITY_STATISTICS
+from watchlake.warehouse.tables import ensure_tables
 
 log = logging.getLogger(__name__)
 JOB_SQL_CONF = {
@@ -31,9 +31,6 @@ JOB_SQL_CONF = {
     # Spark gives up whole-stage code for the aggregation: 6.3 -> 2.6 s on the demo's 400k readings.
     "spark.sql.codegen.maxFields": "400",
 }
-
-StatsSource = Literal["lake", "warehouse"]
-STATS_SOURCES: tuple[StatsSource, ...] = ("lake", "warehouse")
 
 
 @dataclass(frozen=True)
@@ -104,65 +101,6 @@ def _no_warehouse(settings: Settings) -> str | None:
     if not settings.warehouse.host:
         return "no warehouse configured (warehouse.host is empty)"
     return None
-
-
-def warehouse_location(settings: Settings) -> str:
-    """Where the warehouse copy of the statistics lives, for messages: kind, host, database and table."""
-    warehouse = settings.warehouse
-    return (
-        f"{warehouse.kind} {warehouse.host}:{warehouse.port}/{warehouse.database} "
-        f"table {warehouse.schema_name}.{ACTIVITY_STATISTICS.name}"
-    )
-
-
-def load_warehouse_stats(settings: Settings) -> ActivityStats:
-    """The statistics last published by ``watchlake stats`` to the warehouse (``warehouse.*``).
-
-    ConfigError without a warehouse, ServiceError when it does not answer, DataQualityError when it holds none.
-    """
-    if not settings.warehouse.host:
-        raise ConfigError(
-            "no warehouse configured (warehouse.host is empty): load the statistics from the lake"
-        )
-    schema = settings.warehouse.schema_name
-    connection = connect(settings)
-    try:
-        rows = read_statistics(connection, schema)
-        run = latest_run(connection, schema)
-    finally:
-        connection.close()
-    if not rows:
-        raise DataQualityError(
-            f"no activity statistics in the warehouse ({warehouse_location(settings)}): run `watchlake stats` first, "
-            "with the warehouse running"
-        )
-    if run is not None:
-        log.info(
-            "activity statistics from the warehouse: published %s UTC from %d readings (%d rows)",
-            run.published_at.isoformat(timespec="seconds"),
-            run.readings,
-            len(rows),
-        )
-    return ActivityStats.from_rows(rows)
-
-
-def load_stats(spark: SparkSession, settings: Settings, source: StatsSource = "lake") -> ActivityStats:
-    """The statistics from ``source``: ``lake`` (Parquet, the default) or ``warehouse`` (SQL table)."""
-    if source == "warehouse":
-        return load_warehouse_stats(settings)
-    if source != "lake":
-        raise ConfigError(f"unknown statistics source {source!r}: choose one of {', '.join(STATS_SOURCES)}")
-    return load_activity_stats(spark, settings)
-
-
-def load_activity_stats(spark: SparkSession, settings: Settings) -> ActivityStats:
-    """The statistics last written by ``watchlake stats``, read from the lake by path (no metastore needed)."""
-    path = Lake.from_settings(settings).activity_stats
-    try:
-        rows = spark.read.schema(ACTIVITY_STATS).parquet(path).collect()
-    except Exception as error:  # Spark raises AnalysisException for a missing path
-        raise DataQualityError(f"no activity statistics at {path}: run `watchlake stats` first") from error
-    return ActivityStats.from_rows(rows)
 
 
 def run(settings: Settings, spark: SparkSession, *, warehouse_copy: str | None = None) -> StatsResult:

@@ -34,7 +34,7 @@ def replace_statistics(
 
     One transaction: a reader sees the previous set or the new one, never a mix. On any error (a NULL in a NOT
     NULL column, a value too long...) it is rolled back, so the previous set stays, and the error is re-raised.
-    The tables must exist (``watchlake.warehouse.batches.ensure_tables``).
+    The tables must exist (``watchlake.warehouse.tables.ensure_tables``).
     """
     run = StatisticsRun(
         published_at,

@@ -31,7 +31,7 @@ def register(subparsers: Any) -> None:
 
 def _fidelity(args: argparse.Namespace) -> int:
     from watchlake.spark import build_session
-    from watchlake.stats.job import load_stats
+    from watchlake.stats.store import load_stats
     from watchlake.synth.report import run_fidelity
 
     settings = settings_of(args)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from pyspark.sql import SparkSession
 
 from watchlake.settings import Settings, with_section
-from watchlake.stats.job import StatsSource, load_stats
+from watchlake.stats.store import StatsSource, load_stats
 from watchlake.synth.job import BatchResult, StreamResult, run_batch, run_stream
 from watchlake.synth.report import FidelityResult, run_fidelity
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from psycopg2.extras import execute_values
 
-from watchlake.warehouse.tables import ALL_TABLES, BATCH_LEDGER, Table, create_table_sql, merge_sql
+from watchlake.warehouse.tables import BATCH_LEDGER, Table, merge_sql
 
 log = logging.getLogger(__name__)
 COPY_FROM_CLIENT_SINCE = 90_000  # psycopg2 server_version of PostgreSQL 9.0; Redshift reports 80002
@@ -38,15 +38,6 @@ class BatchWrite:
     @property
     def rows_written(self) -> int:
         return sum(self.rows.values())
-
-
-def ensure_tables(connection: Any, schema: str) -> None:
-    """Create the schema and every warehouse table when missing; existing rows are never touched."""
-    with connection.cursor() as cursor:
-        cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-        for table in ALL_TABLES:
-            cursor.execute(create_table_sql(table, schema))
-    connection.commit()
 
 
 def is_committed(connection: Any, schema: str, query_name: str, batch_id: int) -> bool:

@@ -7,6 +7,7 @@ TIMESTAMP without zone holding UTC, MERGE from a staging table).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -154,3 +155,12 @@ def merge_sql(table: Table, schema: str, staging: str) -> str:
         f"WHEN MATCHED THEN UPDATE SET {updates} "
         f"WHEN NOT MATCHED THEN INSERT ({columns}) VALUES ({values})"
     )
+
+
+def ensure_tables(connection: Any, schema: str) -> None:
+    """Create the schema and every warehouse table when missing; existing rows are never touched."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+        for table in ALL_TABLES:
+            cursor.execute(create_table_sql(table, schema))
+    connection.commit()
