@@ -33,11 +33,18 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """The one SparkSession of the test run (local[2], 2 shuffle partitions, UTC, UI off, Hive catalog)."""
+def spark(tmp_path_factory: pytest.TempPathFactory, postgres_service: Settings) -> Iterator[Any]:
+    """The one SparkSession of the test run (local[2], 2 shuffle partitions, UTC, UI off, Hive catalog whose
+    metastore is a database of its own on the test PostgreSQL cluster, as ``catalog.metastore=postgres`` runs)."""
+    from watchlake.services import postgres
     from watchlake.spark import JAR_FOLDERS, build_session
 
-    session_settings = make_settings(tmp_path_factory.mktemp("spark"))
+    session_settings = make_settings(
+        tmp_path_factory.mktemp("spark"),
+        warehouse=postgres_service.warehouse.model_dump(),
+        catalog={"metastore_database": "spark_fixture_metastore"},
+    )
+    postgres.start(session_settings)  # the cluster runs already: this creates the metastore database
     lib = session_settings.jvm.lib_path
     folders = tuple(folder for folder in JAR_FOLDERS if any((lib / folder).glob("*.jar")))
     session = build_session(session_settings, "watchlake-tests", jars=folders)

@@ -1,14 +1,81 @@
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
+from watchlake.errors import ConfigError, ServiceError
 from watchlake.spark import session_conf
 
+JDO = "spark.hadoop.javax.jdo.option."
 
-def test_session_conf_local_uses_utc_loopback_and_derby(settings) -> None:
+
+def test_session_conf_local_uses_utc_loopback_and_a_postgres_metastore(settings) -> None:
     conf = session_conf(settings, jars=[])
     assert conf["spark.sql.session.timeZone"] == "UTC"
     assert conf["spark.driver.host"] == "127.0.0.1"
-    assert "jdbc:derby:" in conf["spark.hadoop.javax.jdo.option.ConnectionURL"]
-    assert settings.runtime_dir in conf["spark.hadoop.javax.jdo.option.ConnectionURL"]
+    assert conf[f"{JDO}ConnectionURL"] == "jdbc:postgresql://127.0.0.1:5433/watchlake_metastore"
+    assert conf[f"{JDO}ConnectionDriverName"] == "org.postgresql.Driver"
+    assert conf[f"{JDO}ConnectionUserName"] == "watchlake"
+    assert f"{JDO}ConnectionPassword" not in conf  # trust auth: no password set
+    assert conf["spark.hadoop.datanucleus.schema.autoCreateAll"] == "true"
+    assert conf["spark.hadoop.hive.metastore.schema.verification"] == "false"
+    assert conf["spark.driver.extraClassPath"] == str(settings.jvm.lib_path / "jdbc" / "*")
+    assert "derby" not in conf["spark.driver.extraJavaOptions"]
+
+
+def test_session_conf_postgres_metastore_follows_the_warehouse_connection(tmp_path) -> None:
+    from conftest import make_settings
+
+    settings = make_settings(
+        tmp_path,
+        warehouse={"host": "10.0.0.5", "port": 6543, "user": "lake", "password": "hunter2"},
+        catalog={"metastore_database": "shared_meta"},
+    )
+    conf = session_conf(settings, jars=[])
+    assert conf[f"{JDO}ConnectionURL"] == "jdbc:postgresql://10.0.0.5:6543/shared_meta"
+    assert conf[f"{JDO}ConnectionUserName"] == "lake"
+    # The JVM reads the password from the environment: it never stands in the configuration (or command line).
+    assert conf[f"{JDO}ConnectionPassword"] == "${env.WATCHLAKE_WAREHOUSE__PASSWORD}"
+    assert not any("hunter2" in value for value in conf.values())
+
+
+def test_session_conf_derby_metastore_lives_under_runtime_dir(tmp_path) -> None:
+    from conftest import make_settings
+
+    settings = make_settings(tmp_path, catalog={"metastore": "derby"})
+    conf = session_conf(settings, jars=[])
+    metastore = Path(settings.runtime_dir, "metastore").resolve()
+    assert conf[f"{JDO}ConnectionURL"] == f"jdbc:derby:;databaseName={metastore}/metastore_db;create=true"
+    assert f"-Dderby.system.home={metastore}" in conf["spark.driver.extraJavaOptions"].split()
+    assert f"{JDO}ConnectionDriverName" not in conf and "spark.driver.extraClassPath" not in conf
+
+
+def test_session_conf_without_hive_sets_no_metastore(tmp_path) -> None:
+    from conftest import make_settings
+
+    conf = session_conf(make_settings(tmp_path, catalog={"kind": "none"}), jars=[])
+    assert not [key for key in conf if key.startswith(JDO) or "datanucleus" in key]
+
+
+def test_settings_reject_a_metastore_database_that_is_no_plain_identifier(tmp_path) -> None:
+    from conftest import make_settings
+
+    with pytest.raises(ConfigError, match=r"catalog\.metastore_database"):
+        make_settings(tmp_path, catalog={"metastore_database": "meta; DROP"})
+    with pytest.raises(ConfigError, match=r"catalog\.metastore:"):
+        make_settings(tmp_path, catalog={"metastore": "mysql"})
+
+
+def test_metastore_opening_says_what_to_do_when_postgres_does_not_answer(tmp_path) -> None:
+    from conftest import make_settings
+    from watchlake import metastore
+    from watchlake.services.process import free_port
+
+    settings = make_settings(tmp_path, warehouse={"port": free_port()})  # nothing listens there
+    expected = pytest.raises(ServiceError, match=r"watchlake up postgres.*catalog\.metastore=derby")
+    with expected, metastore.opening(settings):
+        pytest.fail("opened a metastore that does not answer")
 
 
 def test_session_conf_glue_sets_client_factory(tmp_path) -> None:
@@ -20,6 +87,7 @@ def test_session_conf_glue_sets_client_factory(tmp_path) -> None:
     )
     assert conf["spark.jars"] == "/x/a.jar"
     assert conf["spark.sql.warehouse.dir"] == "s3://watchlake-lake/warehouse"
+    assert not [key for key in conf if key.startswith(JDO) or key == "spark.driver.extraClassPath"]
 
 
 def test_spark_session_persists_a_catalog_table(spark) -> None:

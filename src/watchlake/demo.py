@@ -106,7 +106,10 @@ def _demo(args: argparse.Namespace) -> int:
     stream = (("generate", {**STREAM_CHAIN[0][1], "seconds": args.stream_seconds}), STREAM_CHAIN[1])
     demo = _Run()
     if args.batch_only:
+        # No services: the statistics stay in the lake, and the catalog's metastore is the embedded one (only this
+        # process opens it).
         settings = with_section(settings, "stats", warehouse_copy="off")
+        settings = with_section(settings, "catalog", metastore="derby")
         _run_chain(demo, settings, BATCH_CHAIN)
     else:
         with _services(settings):  # up first, so the statistics reach the warehouse too

@@ -48,10 +48,18 @@ class SparkSettings(_Section):
 
 
 class CatalogSettings(_Section):
-    """The table catalog: Hive with an embedded Derby metastore locally, the Glue Data Catalog on EMR."""
+    """The table catalog: Hive locally, the Glue Data Catalog on EMR.
+
+    A Hive catalog keeps its metastore in ``metastore_database`` of the local PostgreSQL (reached with the
+    ``warehouse.*`` host, port, user and password), which several Spark processes can open at once; ``derby``
+    keeps it in an embedded Derby database under ``runtime_dir`` instead (no service, one process at a time).
+    """
 
     kind: Literal["hive", "glue", "none"] = "hive"
     database: str = "watchlake"
+    metastore: Literal["postgres", "derby"] = "postgres"
+    # A plain lower-case identifier: it goes into a JDBC URL and a CREATE DATABASE unquoted by PostgreSQL.
+    metastore_database: str = Field(default="watchlake_metastore", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
 
 
 class JvmSettings(_Section):

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
+from pyspark import SparkContext
 from pyspark.sql import SparkSession
 
+from watchlake import metastore
 from watchlake.errors import ConfigError
 from watchlake.jvm import register_functions
 from watchlake.lake import Lake, is_remote
@@ -63,11 +66,9 @@ def session_conf(settings: Settings, jars: list[str]) -> dict[str, str]:
         conf["spark.driver.host"] = "127.0.0.1"
         conf["spark.driver.bindAddress"] = "127.0.0.1"
     if settings.catalog.kind == "hive":
-        metastore = Path(settings.runtime_dir, "metastore", "metastore_db").resolve()
-        conf["spark.hadoop.javax.jdo.option.ConnectionURL"] = (
-            f"jdbc:derby:;databaseName={metastore};create=true"
-        )
-        java_options.append(f"-Dderby.system.home={metastore.parent}")
+        catalog_conf, catalog_java_options = metastore.metastore_conf(settings)
+        conf.update(catalog_conf)
+        java_options.extend(catalog_java_options)
     elif settings.catalog.kind == "glue":
         conf["spark.hadoop.hive.metastore.client.factory.class"] = (
             "com.amazonaws.glue.catalog.metastore.AWSGlueDataCatalogHiveClientFactory"
@@ -98,18 +99,31 @@ def build_session(settings: Settings, app_name: str, *, jars: tuple[str, ...] = 
     after the first start), so tests and long-lived processes build the session once.
     """
     builder = SparkSession.builder.appName(app_name).master(settings.spark.master)
-    folders = tuple(dict.fromkeys(("functions", *jars)))  # watchlake's SQL functions are in every session
+    # watchlake's SQL functions are in every session; a PostgreSQL metastore needs its JDBC driver.
+    needed = ("functions", "jdbc") if metastore.uses_postgres(settings) else ("functions",)
+    folders = tuple(dict.fromkeys((*needed, *jars)))
     for key, value in session_conf(settings, connector_jars(settings, folders)).items():
         builder = builder.config(key, value)
     if settings.catalog.kind in ("hive", "glue"):
         builder = builder.enableHiveSupport()
-    spark = builder.getOrCreate()
+    # Only a new JVM opens the metastore (an existing session keeps its catalog): check it and take turns first.
+    opening = metastore.opening(settings) if SparkContext._active_spark_context is None else nullcontext()
+    with opening:
+        _export_metastore_password(settings)
+        spark = builder.getOrCreate()
+        if settings.catalog.kind != "none":  # the first catalog call opens (and may create) the metastore
+            spark.sql(f"CREATE DATABASE IF NOT EXISTS {settings.catalog.database}")
     spark.sparkContext.setLogLevel(settings.spark.log_level)
     register_functions(spark)
-    if settings.catalog.kind != "none":
-        spark.sql(f"CREATE DATABASE IF NOT EXISTS {settings.catalog.database}")
     log.info("Spark %s session %r on %s", spark.version, app_name, settings.spark.master)
     return spark
+
+
+def _export_metastore_password(settings: Settings) -> None:
+    """Hand the warehouse password to the JVM about to start through the environment (see metastore.py)."""
+    password = settings.warehouse.password.get_secret_value()
+    if metastore.uses_postgres(settings) and password:
+        os.environ[metastore.PASSWORD_ENV] = password
 
 
 def hadoop_file_system(spark: SparkSession, path: str) -> tuple[Any, Any]:

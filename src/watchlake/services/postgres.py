@@ -17,6 +17,7 @@ import subprocess
 from pathlib import Path
 
 from watchlake.errors import ServiceError
+from watchlake.metastore import uses_postgres
 from watchlake.services import process
 from watchlake.services.process import ServiceInfo
 from watchlake.settings import Settings
@@ -164,19 +165,24 @@ def _start_cluster(settings: Settings, paths: dict[str, Path]) -> None:
 
 
 def _ensure_database(settings: Settings) -> None:
-    """Create ``warehouse.database`` and ``warehouse.schema_name`` when missing."""
+    """Create ``warehouse.database`` and ``warehouse.schema_name`` when missing, and the (empty) database of the
+    Hive metastore when the catalog keeps it here (Spark creates its tables on first use, see metastore.py)."""
     import psycopg2
     from psycopg2 import sql
 
-    warehouse = settings.warehouse
+    warehouse, catalog = settings.warehouse, settings.catalog
+    databases = [warehouse.database]
+    if uses_postgres(settings):
+        databases.append(catalog.metastore_database)
     admin = psycopg2.connect(**connection_kwargs(settings, "postgres"))
     admin.autocommit = True
     try:
         with admin.cursor() as cursor:
-            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", (warehouse.database,))
-            if cursor.fetchone() is None:
-                cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(warehouse.database)))
-                log.info("postgres: created database %s", warehouse.database)
+            for database in dict.fromkeys(databases):
+                cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,))
+                if cursor.fetchone() is None:
+                    cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
+                    log.info("postgres: created database %s", database)
     finally:
         admin.close()
     with psycopg2.connect(**connection_kwargs(settings)) as connection, connection.cursor() as cursor:
