@@ -6,7 +6,7 @@ only; the stage code, PySpark and boto3 load when a task runs (in the CLI's subp
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from airflow.sdk import DAG, Param, get_current_context, task
 
@@ -14,7 +14,7 @@ from watchlake.orchestration.pipelines import Pipeline, pipeline, stage_argument
 from watchlake.stages import stage
 
 # The first data interval: before any CASAS archive, so a scheduled pipeline never backfills (catchup off).
-START_DATE = datetime(2026, 1, 1, tzinfo=timezone.utc)
+START_DATE = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def run_stage_task(dag_id: str, name: str) -> str:

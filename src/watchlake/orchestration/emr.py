@@ -63,7 +63,12 @@ def cluster_request(settings: Settings) -> dict[str, Any]:
     bucket = bucket_of(settings)
     instances: dict[str, Any] = {
         "InstanceGroups": [
-            {"Name": "master", "InstanceRole": "MASTER", "InstanceType": emr.master_instance_type, "InstanceCount": 1}
+            {
+                "Name": "master",
+                "InstanceRole": "MASTER",
+                "InstanceType": emr.master_instance_type,
+                "InstanceCount": 1,
+            }
         ],
         "KeepJobFlowAliveWhenNoSteps": True,
         "TerminationProtected": False,
@@ -111,7 +116,12 @@ def spark_step(settings: Settings, stage: str, arguments: Sequence[str] = ()) ->
     options) through ``spark-submit`` in cluster mode. A failed step leaves the cluster up for the next task."""
     submit = ["spark-submit", "--deploy-mode", "cluster"]
     for key, value in step_environment(settings).items():
-        submit += ["--conf", f"spark.yarn.appMasterEnv.{key}={value}", "--conf", f"spark.executorEnv.{key}={value}"]
+        submit += [
+            "--conf",
+            f"spark.yarn.appMasterEnv.{key}={value}",
+            "--conf",
+            f"spark.executorEnv.{key}={value}",
+        ]
     return {
         "Name": f"watchlake-{stage}",
         "ActionOnFailure": "CONTINUE",
@@ -122,7 +132,9 @@ def spark_step(settings: Settings, stage: str, arguments: Sequence[str] = ()) ->
     }
 
 
-def step_log_location(settings: Settings, cluster_id: str, step_id: str, stream: str = "stderr") -> tuple[str, str]:
+def step_log_location(
+    settings: Settings, cluster_id: str, step_id: str, stream: str = "stderr"
+) -> tuple[str, str]:
     """(bucket, key) of a step's gzipped ``stdout`` or ``stderr`` as EMR writes it under the log URI."""
     uri = log_uri(settings)
     if not uri.startswith("s3://"):

@@ -93,7 +93,9 @@ def step_log(settings: Settings, cluster_id: str, step_id: str) -> str:
             return gzip.decompress(body).decode("utf-8", errors="replace")
         except s3.exceptions.NoSuchKey:
             if time.monotonic() >= deadline:
-                return f"(no step log at s3://{bucket}/{key} yet; EMR copies logs every few minutes: look there)"
+                return (
+                    f"(no step log at s3://{bucket}/{key} yet; EMR copies logs every few minutes: look there)"
+                )
             time.sleep(min(10.0, settings.orchestration.emr.step_poll_seconds))
 
 

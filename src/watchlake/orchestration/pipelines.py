@@ -40,7 +40,9 @@ class Pipeline:
             stage(name)  # a ConfigError naming the known stages when a name is wrong
         unknown = set(self.arguments) - set(self.stages)
         if unknown:
-            raise ConfigError(f"pipeline {self.dag_id}: arguments for stages it does not run: {sorted(unknown)}")
+            raise ConfigError(
+                f"pipeline {self.dag_id}: arguments for stages it does not run: {sorted(unknown)}"
+            )
 
 
 PIPELINES: tuple[Pipeline, ...] = (
@@ -82,4 +84,6 @@ def stage_arguments(entry: Pipeline, name: str, params: Mapping[str, Any]) -> li
     try:
         return [template.format(**values) for template in entry.arguments.get(name, ())]
     except KeyError as error:
-        raise ConfigError(f"pipeline {entry.dag_id}: stage {name} uses parameter {error} that it does not declare") from None
+        raise ConfigError(
+            f"pipeline {entry.dag_id}: stage {name} uses parameter {error} that it does not declare"
+        ) from None

@@ -63,7 +63,9 @@ def runs_on_emr(settings: Settings, name: str) -> bool:
     return settings.orchestration.target == "emr" and stage(name).spark
 
 
-def run_task(name: str, arguments: Sequence[str] = (), context: Any = None, settings: Settings | None = None) -> str:
+def run_task(
+    name: str, arguments: Sequence[str] = (), context: Any = None, settings: Settings | None = None
+) -> str:
     """Run stage ``name`` with CLI ``arguments`` on the target of ``settings`` (default: loaded from
     ``$WATCHLAKE_ENV`` and ``WATCHLAKE_*``); ``context`` is the Airflow task context the EMR operators need.
     Returns the summary line (local) or the step's id and state (emr)."""
