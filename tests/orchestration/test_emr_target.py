@@ -102,7 +102,10 @@ def _emr_client(settings: Settings) -> Any:
 @pytest.mark.slow
 @pytest.mark.services
 def test_train_dag_on_emr_submits_steps_and_fails_with_the_step_log(
-    emr_target: Settings, s3_client: Any, capfd: pytest.CaptureFixture[str]
+    emr_target: Settings,
+    s3_client: Any,
+    capfd: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     outcomes = {"watchlake-features": "COMPLETED", "watchlake-train": "FAILED"}
     states = _run_train_dag(emr_target, s3_client, outcomes)
@@ -142,10 +145,13 @@ def test_train_dag_on_emr_submits_steps_and_fails_with_the_step_log(
         "FAILED",
     ]
 
+    # The task log reaches pytest through Airflow's handlers or straight to the terminal, depending on what
+    # configured logging first in this process: look at both.
     logged = capfd.readouterr()
+    text = logged.out + logged.err + caplog.text
     train_step = steps["watchlake-train"]["Id"]
-    assert f"step {train_step} (train) failed" in logged.out + logged.err
-    assert "watchlake.errors.ModelError: no feature windows" in logged.out + logged.err
+    assert f"step {train_step} (train) failed" in text
+    assert "watchlake.errors.ModelError: no feature windows" in text
 
 
 REPO_SPARK_JOBS = DAGS_FOLDER.parent / "spark_jobs"
