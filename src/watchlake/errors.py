@@ -33,3 +33,7 @@ class DataQualityError(WatchlakeError):
 
 class ModelError(WatchlakeError):
     """No model is registered, or a model cannot be loaded or promoted."""
+
+
+class OrchestrationError(WatchlakeError):
+    """A DAG task's stage failed (its exit code or EMR step state says so) or its target is not set up."""

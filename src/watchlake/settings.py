@@ -212,6 +212,41 @@ class PredictSettings(_Section):
     max_message_bytes: int = Field(default=16_384, ge=256)
 
 
+class EmrSettings(_Section):
+    """The EMR cluster the ``emr`` target runs Spark stages on: found by its tags (or ``aws.emr_cluster_id``),
+    created when none is up. S3 keys are relative to ``s3://<aws.bucket>/``."""
+
+    # AWS runtime for Apache Spark 8.1 (LTS): Spark 4.1.1, the version pyspark is pinned to.
+    release_label: str = "emr-spark-8.1.0"
+    applications: list[str] = Field(default_factory=lambda: ["Spark"])
+    master_instance_type: str = "m7g.xlarge"
+    core_instance_type: str = "m7g.xlarge"
+    core_instance_count: int = Field(default=2, ge=0)
+    service_role: str = "EMR_DefaultRole"
+    instance_profile: str = "EMR_EC2_DefaultRole"
+    # Empty: s3://<aws.bucket>/emr-logs/ (steps' stdout and stderr land there, per cluster and step).
+    log_uri: str = ""
+    # The code bundle (wheel, jars, spark_jobs/) and the bootstrap action that installs it.
+    code_prefix: str = "code"
+    bootstrap_script_key: str = "code/bootstrap/install-watchlake.sh"
+    tags: dict[str, str] = Field(default_factory=lambda: {"project": "watchlake"})
+    # A cluster with nothing to run terminates itself after this long.
+    idle_timeout_seconds: int = Field(default=3600, ge=60)
+    step_poll_seconds: float = Field(default=30.0, gt=0)
+    # EMR copies step logs to the log URI every few minutes: how long a failed task waits for its step's stderr.
+    step_log_wait_seconds: float = Field(default=330.0, ge=0)
+    # The Airflow connection the Amazon provider's operators use (its extra may carry an endpoint_url).
+    aws_conn_id: str = "aws_default"
+
+
+class OrchestrationSettings(_Section):
+    """Where the DAGs' tasks run: ``local`` (the stage's CLI in a subprocess) or ``emr`` (Spark stages as EMR
+    steps; the other stages through the CLI beside Airflow)."""
+
+    target: Literal["local", "emr"] = "local"
+    emr: EmrSettings = EmrSettings()
+
+
 class Settings(BaseSettings):
     """Everything a stage may read. Built only by :func:`load_settings`."""
 
@@ -236,6 +271,7 @@ class Settings(BaseSettings):
     stats: StatsSettings = StatsSettings()
     generate: GenerateSettings = GenerateSettings()
     predict: PredictSettings = PredictSettings()
+    orchestration: OrchestrationSettings = OrchestrationSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -125,6 +125,7 @@ TOOLS: tuple[Tool, ...] = (
     Tool(("up", "down", "status"), "watchlake.services.commands"),
     Tool(("fidelity",), "watchlake.synth.fidelity_commands"),
     Tool(("demo",), "watchlake.demo"),
+    Tool(("airflow",), "watchlake.orchestration.commands"),
 )
 
 _BY_NAME = {stage.name: stage for stage in STAGES}
