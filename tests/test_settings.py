@@ -65,3 +65,84 @@ def test_with_section_changes_one_section_of_a_copy() -> None:
     assert changed.stats.quantiles == settings.stats.quantiles
     assert changed.generate == settings.generate
     assert settings.stats.warehouse_copy != "off"  # the original is untouched
+
+
+@pytest.mark.parametrize(
+    ("overrides", "keys"),
+    [
+        (
+            {"features": {"window_seconds": 60, "step_seconds": 61}},
+            ("features.step_seconds", "window_seconds"),
+        ),
+        ({"features": {"window_seconds": 301}}, ("features.window_seconds", "labels.span_seconds")),
+        ({"labels": {"span_seconds": 30.0}}, ("features.window_seconds", "labels.span_seconds")),
+        (
+            {"train": {"split_by": "time_block", "time_block_seconds": 59.0}},
+            ("train.time_block_seconds", "features.window_seconds"),
+        ),
+        ({"train": {"promotion_margin": 1.0}}, ("train.promotion_margin", "train.promotion_metric")),
+        (
+            {"predict": {"confidence_measure": "max_probability", "low_confidence_threshold": 1.5}},
+            ("predict.low_confidence_threshold", "predict.confidence_measure"),
+        ),
+        (
+            {"predict": {"confidence_measure": "margin", "low_confidence_threshold": 20}},
+            ("predict.low_confidence_threshold", "predict.confidence_measure"),
+        ),
+        ({"stats": {"quantiles": [0.5, 95.0]}}, ("stats.quantiles", "95.0")),
+        ({"kafka": {"dead_letter_topic": "ticker-watch-data"}}, ("kafka.dead_letter_topic", "kafka.topic")),
+        (
+            {"kafka": {"bootstrap_servers": "127.0.0.1:9093", "controller_port": 9093}},
+            ("kafka.controller_port", "kafka.bootstrap_servers"),
+        ),
+    ],
+)
+def test_load_settings_contradicting_settings_name_their_keys(overrides, keys) -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_settings("local", **overrides)
+    for key in keys:
+        assert key in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"features": {"window_seconds": 60, "step_seconds": 60}},
+        {"features": {"window_seconds": 60, "step_seconds": 15}},
+        {"features": {"window_seconds": 300}},
+        {"train": {"split_by": "time_block", "time_block_seconds": 60.0}},
+        {"train": {"split_by": "participant", "time_block_seconds": 1.0}},  # blocks unused
+        {"train": {"promotion_margin": 0.99}},
+        {"predict": {"confidence_measure": "margin", "low_confidence_threshold": 1.0}},
+        {"predict": {"confidence_measure": "entropy", "low_confidence_threshold": 1.8}},  # nats
+        {"stats": {"quantiles": [0.0, 1.0]}},
+        {"kafka": {"bootstrap_servers": "127.0.0.1:9092", "controller_port": 9093}},
+    ],
+)
+def test_load_settings_accepts_settings_at_the_edge_of_agreement(overrides) -> None:
+    load_settings("local", **overrides)
+
+
+def test_load_settings_reports_every_contradiction_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WATCHLAKE_FEATURES__STEP_SECONDS", "120")
+    with pytest.raises(ConfigError) as raised:
+        load_settings("local", train={"promotion_margin": 2.0})
+    message = str(raised.value)
+    assert "features.step_seconds (120)" in message and "train.promotion_margin (2)" in message
+    assert ": :" not in message and not message.endswith(": ")
+
+
+def test_with_section_rejects_a_value_that_contradicts_another_section() -> None:
+    from watchlake.settings import with_section
+
+    with pytest.raises(ConfigError, match=r"features\.step_seconds \(90\).*features\.window_seconds \(60\)"):
+        with_section(load_settings("local"), "features", step_seconds=90)
+
+
+def test_with_section_validates_values_like_loaded_ones() -> None:
+    from watchlake.settings import with_section
+
+    with pytest.raises(ConfigError, match=r"generate\.devices"):
+        with_section(load_settings("local"), "generate", devices=0)
+    with pytest.raises(ConfigError, match=r"stats\.warehouse_copyy"):
+        with_section(load_settings("local"), "stats", warehouse_copyy="off")

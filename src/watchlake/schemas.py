@@ -51,7 +51,8 @@ LOCATION_FIELDS: tuple[str, ...] = CASAS_FIELDS[11:18]
 FLOAT_FIELDS: tuple[str, ...] = tuple(
     name for name, code in zip(CASAS_FIELDS, CASAS_TYPES, strict=True) if code == "f"
 )
-BATTERY_STATES = ("unplugged", "charging", "full")
+# Apple's WKInterfaceDeviceBatteryState as CASAS writes it; ``unknown`` means battery monitoring was off (still worn).
+BATTERY_STATES = ("unplugged", "charging", "full", "unknown")
 STAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
 
 # Reasons a staged row is rejected by cleaning, in the order they are checked (the first that applies wins).
@@ -60,8 +61,9 @@ REJECT_REASONS: tuple[str, ...] = (
     "unparseable_stamp",  # stamp empty or not a datetime with 1-6 fractional digits
     "missing_motion",  # any of the nine motion fields empty
     "unparseable_number",  # a float field that is present but not a number
-    "invalid_battery_state",  # a battery state other than unplugged / charging / full / empty
+    "invalid_battery_state",  # a battery state other than unplugged / charging / full / unknown / empty
     "charging",  # the watch was on its charger: not wear time
+    "full",  # on its charger at 100 %: not wear time either (ArWISE drops both)
 )
 
 

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from watchlake.errors import ConfigError
@@ -284,6 +285,14 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return (init_settings, env_settings, _YamlSource(settings_cls, _conf_data.get() or {}))
 
+    @model_validator(mode="after")
+    def _settings_agree(self) -> Settings:
+        """Settings that contradict each other fail here, at start-up, naming the keys (see :func:`disagreements`)."""
+        found = disagreements(self)
+        if found:
+            raise PydanticCustomError("settings_disagree", "; ".join(found))
+        return self
+
 
 class _YamlSource(PydanticBaseSettingsSource):
     """Hands the already-parsed environment file to pydantic as the lowest-priority source."""
@@ -328,7 +337,9 @@ def load_settings(env: str | None = None, **overrides: Any) -> Settings:
         return Settings(**overrides)
     except ValidationError as error:
         problems = "; ".join(
-            f"{'.'.join(str(part) for part in item['loc'])}: {item['msg']}" for item in error.errors()
+            # A disagreement between keys has no location of its own: its message names the keys.
+            f"{'.'.join(str(part) for part in item['loc'])}: {item['msg']}" if item["loc"] else item["msg"]
+            for item in error.errors()
         )
         raise ConfigError(
             f"bad settings (from {path}, WATCHLAKE_* variables or overrides): {problems}"
@@ -339,8 +350,84 @@ def load_settings(env: str | None = None, **overrides: Any) -> Settings:
 
 def with_section(settings: Settings, section: str, **values: Any) -> Settings:
     """A copy of ``settings`` whose ``section`` (``stats``, ``generate``, ...) has ``values`` instead (settings are
-    frozen: commands and the demo derive what they change for one run)."""
-    return settings.model_copy(update={section: getattr(settings, section).model_copy(update=values)})
+    frozen: commands and the demo derive what they change for one run). The values are validated like loaded ones
+    and must agree with the other settings; a ConfigError names what is wrong."""
+    current = getattr(settings, section)
+    try:
+        changed = type(current).model_validate({**dict(current), **values})
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{section}.{'.'.join(str(part) for part in item['loc'])}: {item['msg']}"
+            for item in error.errors()
+        )
+        raise ConfigError(f"bad settings for this run: {problems}") from None
+    derived = settings.model_copy(update={section: changed})
+    found = disagreements(derived)
+    if found:
+        raise ConfigError(f"bad settings for this run: {'; '.join(found)}")
+    return derived
+
+
+# Confidence measures that are probabilities or differences of probabilities, so lie in [0, 1] (entropy is in
+# nats, up to ln(number of classes)).
+_UNIT_MEASURES = ("max_probability", "margin")
+
+
+def disagreements(settings: Settings) -> list[str]:
+    """What in ``settings`` contradicts other settings the code assumes to agree, one message per pair naming the
+    keys and what to change; empty when everything agrees."""
+    features, labels, train, predict = settings.features, settings.labels, settings.train, settings.predict
+    found = []
+    if features.step_seconds > features.window_seconds:
+        found.append(
+            f"features.step_seconds ({features.step_seconds}) is greater than features.window_seconds "
+            f"({features.window_seconds}): the seconds between windows would belong to none; make step_seconds "
+            "at most window_seconds (equal: windows that do not overlap)"
+        )
+    if features.window_seconds > labels.span_seconds:
+        found.append(
+            f"features.window_seconds ({features.window_seconds}) is longer than labels.span_seconds "
+            f"({labels.span_seconds:g}): a window takes the label of its last labelled row, and a label covers only "
+            "the span before it; make the window at most the label span"
+        )
+    if train.split_by == "time_block" and train.time_block_seconds < features.window_seconds:
+        found.append(
+            f"train.time_block_seconds ({train.time_block_seconds:g}) is shorter than features.window_seconds "
+            f"({features.window_seconds}) with train.split_by=time_block: every window would cross a block end "
+            "and be dropped; make the blocks several windows long"
+        )
+    if train.promotion_margin >= 1:
+        found.append(
+            f"train.promotion_margin ({train.promotion_margin:g}) is 1 or more, but train.promotion_metric "
+            f"({train.promotion_metric}) lies in [0, 1]: no challenger could ever be promoted; use a margin below 1"
+        )
+    if predict.confidence_measure in _UNIT_MEASURES and predict.low_confidence_threshold > 1:
+        found.append(
+            f"predict.low_confidence_threshold ({predict.low_confidence_threshold:g}) is above 1, but "
+            f"predict.confidence_measure ({predict.confidence_measure}) lies in [0, 1]: every window would be "
+            "queued; use a threshold in [0, 1] (or confidence_measure=entropy, in nats)"
+        )
+    outside = [q for q in settings.stats.quantiles if not 0 <= q <= 1]
+    if outside:
+        found.append(f"stats.quantiles {outside} are not levels in [0, 1]; use fractions such as 0.25")
+    found += _kafka_disagreements(settings.kafka)
+    return found
+
+
+def _kafka_disagreements(kafka: KafkaSettings) -> list[str]:
+    found = []
+    if kafka.dead_letter_topic == kafka.topic:
+        found.append(
+            f"kafka.dead_letter_topic is kafka.topic ({kafka.topic}): malformed messages would be set aside into "
+            "the topic they came from; name another topic"
+        )
+    _, _, port = kafka.bootstrap_servers.split(",")[0].strip().rpartition(":")
+    if port.isdigit() and int(port) == kafka.controller_port:
+        found.append(
+            f"kafka.controller_port ({kafka.controller_port}) is the port of kafka.bootstrap_servers "
+            f"({kafka.bootstrap_servers}): the local broker listens on both; choose another controller port"
+        )
+    return found
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:

@@ -99,9 +99,11 @@ def test_reject_reason_accepts_exponent_floats() -> None:
         (lambda f: [f[0], "", *f[2:]], "missing_motion"),
         (lambda f: [f[0], "1.2.3", *f[2:]], "unparseable_number"),
         (lambda f: [*f[:12], "n/a", *f[13:]], "unparseable_number"),
-        (lambda f: [*f[:18], "unknown", f[19]], "invalid_battery_state"),
+        (lambda f: [*f[:18], "Unknown", f[19]], "invalid_battery_state"),
+        (lambda f: [*f[:18], "discharging", f[19]], "invalid_battery_state"),
         (lambda f: [*f[:18], "charging", f[19]], "charging"),
-        (lambda f: [*f[:18], "full", f[19]], None),
+        (lambda f: [*f[:18], "full", f[19]], "full"),
+        (lambda f: [*f[:18], "unknown", f[19]], None),
         (lambda f: [*f[:10], *[""] * 8, "", ""], None),
     ],
 )

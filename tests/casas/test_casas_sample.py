@@ -123,11 +123,23 @@ def test_generate_sample_labels_isolated_and_mappable(sample: Path) -> None:
     assert quoted >= 2  # a label with a comma, quoted
 
 
-def test_generate_sample_charging_stretches(sample: Path) -> None:
-    for data in read_members(sample).values():
+def test_generate_sample_battery_states(sample: Path) -> None:
+    for key, data in read_members(sample).items():
         battery = [fields[18] for fields in _rows(data) if len(fields) == 20]
         counts = collections.Counter(battery)
-        assert counts["unplugged"] > 5 * counts["charging"] > 0
+        assert counts["unplugged"] > 5 * counts["charging"] > 0, key
+        assert counts["charging"] > counts["full"] > 0, key
+        assert counts["unknown"] > 0, key
+        # On the charger, the battery reaches full and stays there until the watch is taken off before the night.
+        runs = [state for state, _ in itertools.groupby(battery) if state in ("charging", "full")]
+        full = [i for i, state in enumerate(runs) if state == "full"]
+        assert full and all(i > 0 and runs[i - 1] == "charging" for i in full), key
+
+
+def test_generate_sample_keeps_unknown_battery_rows(sample: Path) -> None:
+    for key, data in read_members(sample).items():
+        unknown = [fields for fields in _rows(data) if len(fields) == 20 and fields[18] == "unknown"]
+        assert unknown and {reject_reason(fields) for fields in unknown} == {None}, key
 
 
 def test_generate_sample_is_deterministic(tmp_path: Path) -> None:

@@ -30,6 +30,8 @@ P1 = [  # CRLF
     line(motion=",0,0,0,0,0,0,0,0"),
     line(location="house,1.2.3,,,,,,"),
     line(battery="Unplugged"),
+    line(battery="full"),
+    line(stamp="2019-06-01 10:00:00.5", battery="unknown"),  # battery monitoring off: still worn, kept
     line(stamp="2019-06-01 10:00:00.1234567"),
     line() + ",extra",
 ]
@@ -47,6 +49,7 @@ EXPECTED_REASONS = {
     "unparseable_number": 1,
     "invalid_battery_state": 1,
     "charging": 3,
+    "full": 1,
 }
 
 
@@ -77,7 +80,7 @@ def test_run_counts_rows_per_reject_reason(cleaned) -> None:
 def test_run_rows_in_equal_rows_kept_plus_rows_rejected(cleaned) -> None:
     _, first, _ = cleaned
     assert (first.files, first.rows_in) == (3, len(P1) + len(P2) + len(P4) + 1)
-    assert first.rows_kept == 6 + 2 + 2
+    assert first.rows_kept == 7 + 2 + 2
     assert first.rows_in == first.rows_kept + first.rows_rejected
 
 
@@ -128,6 +131,13 @@ def test_run_registers_catalog_tables_partitioned_by_participant_and_date(spark,
     assert {row["reason"]: row["count"] for row in by_reason} == EXPECTED_REASONS
 
 
+def test_run_keeps_unknown_battery_rows_as_wear_time(spark, cleaned) -> None:
+    settings, _, _ = cleaned
+    readings = spark.table(Lake.from_settings(settings).readings_table)
+    states = {row[0]: row[1] for row in readings.groupBy("battery_state").count().collect()}
+    assert states == {"unplugged": 10, "unknown": 1}
+
+
 def test_run_parses_quoted_labels_exponents_fractions_and_line_ends(spark, cleaned) -> None:
     settings, _, _ = cleaned
     readings = spark.table(Lake.from_settings(settings).readings_table)
@@ -149,6 +159,7 @@ def test_run_parses_quoted_labels_exponents_fractions_and_line_ends(spark, clean
         200000,
         400000,
         400000,
+        500000,
     ]
 
 
@@ -196,7 +207,7 @@ def test_run_without_staged_files_says_to_ingest_first(spark, settings) -> None:
 def test_run_with_catalog_none_writes_without_registering(spark, tmp_path: Path) -> None:
     settings = make_settings(tmp_path, catalog={"kind": "none", "database": "clean_none_db"})
     write_casas(
-        Path(Lake.from_settings(settings).staging) / "g" / "sw1.p5.csv", [line(), line(battery="full")]
+        Path(Lake.from_settings(settings).staging) / "g" / "sw1.p5.csv", [line(), line(battery="unknown")]
     )
     result = job.run(settings, spark)
     assert (result.rows_kept, result.rows_rejected) == (2, 0)

@@ -110,7 +110,7 @@ def test_with_typed_fields_unquotes_string_fields_and_empties_to_null(spark) -> 
     ("value", "reason"),
     [
         (line(), None),
-        (line(battery="full", label='"Relax, TV"'), None),
+        (line(battery="unknown", label='"Relax, TV"'), None),
         (line(location=",,,,,,,", battery=""), None),
         (line() + ",", "wrong_field_count"),
         (line()[:-3], "wrong_field_count"),
@@ -121,8 +121,10 @@ def test_with_typed_fields_unquotes_string_fields_and_empties_to_null(spark) -> 
         (line(motion=MOTION.replace("0.98", "1.2.3"), battery="bogus"), "unparseable_number"),
         (line(location="house,n/a,,,,,,"), "unparseable_number"),
         (line(battery="Charging"), "invalid_battery_state"),
-        (line(battery="unknown"), "invalid_battery_state"),
+        (line(battery="Full"), "invalid_battery_state"),
+        (line(battery="discharging"), "invalid_battery_state"),
         (line(battery="charging"), "charging"),
+        (line(battery="full", label="Relax"), "full"),
     ],
 )
 def test_with_reject_reason_gives_the_first_applicable_reason(spark, value: str, reason: str | None) -> None:
@@ -131,7 +133,7 @@ def test_with_reject_reason_gives_the_first_applicable_reason(spark, value: str,
 
 def test_with_reject_reason_uses_only_the_declared_reasons(spark) -> None:
     values = ["", line(stamp=""), line(motion=",,,,,,,,"), line(location="x,y,,,,,,"), line(battery="b")]
-    values.append(line(battery="charging"))
+    values += [line(battery="charging"), line(battery="full")]
     assert _reasons(spark, *values) == list(REJECT_REASONS)
 
 
@@ -165,7 +167,8 @@ def test_split_readings_keeps_repeated_identical_rows(spark) -> None:
 
 
 def test_reject_reason_agrees_with_the_casas_format_reader(spark) -> None:
-    casas_format = pytest.importorskip("watchlake.casas.format")
+    from watchlake.casas import format as casas_format
+
     values = [
         line(),
         line(stamp="not a stamp"),
@@ -176,6 +179,9 @@ def test_reject_reason_agrees_with_the_casas_format_reader(spark) -> None:
         line(battery="discharging"),
         line(battery="low", label='"a, b"'),
         line(battery="charging"),
+        line(battery="full"),
+        line(battery="unknown"),
+        line(battery="UNKNOWN"),
         line()[:40],
     ]
     python_reasons = [casas_format.reject_reason(next(csv.reader([value]))) for value in values]

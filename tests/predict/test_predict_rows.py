@@ -64,13 +64,26 @@ def test_score_values_of_no_windows(tiny_model) -> None:
     assert scores.probabilities.shape == (0, len(tiny_model.classes)) and scores.predicted == []
 
 
-@pytest.mark.parametrize(("threshold", "max_queued"), [(0.0, 100), (0.3, 100), (1.01, 100), (1.01, 5)])
+def _threshold_queueing(margins: np.ndarray, below: int) -> float:
+    """A margin threshold with exactly ``below`` of ``margins`` under it: 0 for none, above 1 for all, else halfway
+    between the ``below``-th and the next smallest margin (which must differ, or no threshold splits them)."""
+    if below == 0:
+        return 0.0
+    if below == len(margins):
+        return 1.01
+    ranked = np.sort(margins)
+    assert ranked[below - 1] < ranked[below], "tied margins: choose another split"
+    return float(ranked[below - 1] + ranked[below]) / 2
+
+
+@pytest.mark.parametrize(("below", "max_queued"), [(0, 100), (13, 100), (13, 5), (40, 100), (40, 5)])
 def test_to_sink_rows_gives_predictions_and_the_low_margin_queue(
-    windows, tiny_model, threshold, max_queued
+    windows, tiny_model, below, max_queued
 ) -> None:
     champion = _champion(tiny_model)
     rows = windows.collect()
     scores = _local(champion, rows)
+    threshold = _threshold_queueing(scores.margin, below)
     closed = [
         Window(
             device_id=row.participant,
@@ -133,7 +146,9 @@ def test_to_sink_rows_gives_predictions_and_the_low_margin_queue(
                 {"t": 1, "a": 0.25, "r": 0.5},
             ]
             assert entry["queued_at"] == NOW
-    assert len(queued) == {0.0: 0, 1.01: min(40, max_queued)}.get(threshold, len(queued))
+    # Counted from the parameters, not from the queue: exactly ``below`` windows are under the threshold.
+    assert len(queued) == min(below, max_queued)
+    assert sorted(queued_by_key) == sorted(expected_queue)
 
 
 def test_signal_json_rounds_and_orders() -> None:

@@ -222,14 +222,17 @@ def test_predict_restart_after_crash_loses_and_repeats_nothing(
     spark, predict_settings, champion, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from watchlake.predict.sinks import PredictionSink
+    from watchlake.warehouse.tables import PREDICTIONS
 
     crashed: list[int] = []
+    before_crash: dict[tuple[str, datetime], int] = {}  # what the crashed batch committed: window -> batch id
     commit = PredictionSink.commit
 
     def crash_after_first_commit(self: PredictionSink, batch_id: int, rows: Any) -> None:
         commit(self, batch_id, rows)
-        if rows[next(iter(rows))] and not crashed:
+        if rows[PREDICTIONS] and not crashed:
             crashed.append(batch_id)
+            before_crash.update({(row[0], row[1]): batch_id for row in rows[PREDICTIONS]})
             raise RuntimeError("simulated crash after the warehouse commit, before Spark's checkpoint commit")
 
     readings = [*minute_of_readings(0), *minute_of_readings(1)]
@@ -240,17 +243,34 @@ def test_predict_restart_after_crash_loses_and_repeats_nothing(
     monkeypatch.undo()
     assert crashed
 
-    run(predict_settings, spark, available_now=True, timeout_seconds=240)  # the restart replays that batch
-    keys = warehouse_rows(predict_settings, "SELECT device_id, window_start FROM {schema}.predictions")
-    assert sorted(keys) == sorted(
-        (device, START + timedelta(minutes=m)) for device in DEVICES for m in (0, 1)
+    crashed_at = datetime.now(UTC).replace(tzinfo=None)
+    assert before_crash
+
+    restart = run(predict_settings, spark, available_now=True, timeout_seconds=240)  # replays that batch
+    rows = warehouse_rows(
+        predict_settings, "SELECT device_id, window_start, batch_id, predicted_at FROM {schema}.predictions"
     )
+    windows = {(device, START + timedelta(minutes=m)) for device in DEVICES for m in (0, 1)}
+    assert sorted((device, start) for device, start, _, _ in rows if device in DEVICES) == sorted(windows)
+    # The key would merge a repeat into the same rows; what a repeat changes is who wrote them, and when. The rows
+    # the crashed batch committed keep its batch id and its time; every other row comes from the restart.
+    written_by = {(device, start): (batch, at) for device, start, batch, at in rows}
+    for window, batch in before_crash.items():
+        assert written_by[window][0] == batch and written_by[window][1] < crashed_at, window
+    assert all(at > crashed_at for window, (_, at) in written_by.items() if window not in before_crash)
+    # Counted before any key could merge: the restart wrote only the windows the crashed batch had not.
+    assert restart.predictions == len(rows) - len(before_crash)
     ledger = warehouse_rows(
         predict_settings,
         "SELECT batch_id, rows_written FROM {schema}.stream_batches WHERE query_name = 'predict'",
     )
     assert crashed[0] in {row[0] for row in ledger}
-    assert len(ledger) == len({row[0] for row in ledger})
+    assert {batch for batch, _ in written_by.values()} <= {row[0] for row in ledger}
+    tables = "predictions", "annotation_queue", "dead_letters"
+    stored = sum(
+        warehouse_rows(predict_settings, f"SELECT count(*) FROM {{schema}}.{t}")[0][0] for t in tables
+    )
+    assert sum(row[1] for row in ledger) == stored  # every row merged once, by the batch the ledger names
 
 
 def wait_for(predicate: Any, timeout: float, what: str) -> None:

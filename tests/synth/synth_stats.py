@@ -13,10 +13,11 @@ LOCATIONS = {
     "Exercise": {None: 0.2, "road": 0.5, "attraction": 0.3},
     "Travel": {None: 0.05, "road": 0.9, "store": 0.05},
 }
+# States of worn watches only, as cleaned readings hold them (charging and full rows are not wear time).
 BATTERY = {
-    "Relax": {"unplugged": 0.9, "full": 0.1},
+    "Relax": {"unplugged": 0.9, "unknown": 0.1},
     "Exercise": {"unplugged": 1.0},
-    "Travel": {"unplugged": 0.7, "full": 0.2, None: 0.1},
+    "Travel": {"unplugged": 0.7, "unknown": 0.2, None: 0.1},
 }
 SCALE = {"Relax": 0.2, "Exercise": 2.0, "Travel": 0.8}
 

@@ -20,7 +20,7 @@ ACCURACY_MARGIN = 0.20
 
 @pytest.mark.slow
 def test_sample_to_model_beats_majority_baseline_on_held_out_participants(spark, tmp_path: Path):
-    sample = pytest.importorskip("watchlake.casas.sample")
+    from watchlake.casas import sample
     from watchlake.clean.job import run as clean
     from watchlake.features.job import run as features
     from watchlake.ingest.job import run as ingest

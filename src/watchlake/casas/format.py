@@ -172,8 +172,8 @@ def reject_reason(fields: Sequence[str]) -> str | None:
     battery = fields[_BATTERY_INDEX]
     if battery not in _VALID_BATTERY:
         return "invalid_battery_state"
-    if battery == "charging":
-        return "charging"
+    if battery in ("charging", "full"):
+        return battery  # on the charger: not wear time
     return None
 
 

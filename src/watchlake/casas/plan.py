@@ -1,7 +1,8 @@
 """Plans of sample participant files: timeline, activities, motion, location, labels and planted defects.
 
 Every file has the quirks of the real archives (gaps, a night gap, a backward jump, repeated rows, late location
-fixes, charging stretches, single-row raw labels) and planted defects, one reject reason each, counted exactly.
+fixes, charging stretches ending ``full``, a worn stretch with battery monitoring off (``unknown``), single-row raw
+labels) and planted defects, one reject reason each, counted exactly.
 """
 
 from __future__ import annotations
@@ -14,6 +15,11 @@ import numpy as np
 from watchlake.casas import activities as act
 from watchlake.casas.format import file_name
 from watchlake.schemas import REJECT_REASONS
+
+# Battery codes of a plan (render.py writes their text): empty before the first battery reading, then Apple's states.
+EMPTY, UNPLUGGED, CHARGING, FULL, UNKNOWN = range(5)
+# Reject reasons that come from the battery state of an ordinary row, not from a planted defect.
+ON_CHARGER = {CHARGING: "charging", FULL: "full"}
 
 ROWS_PER_HOUR = 36_000  # 10 Hz
 LABEL_SPAN_ROWS = 3000  # 300 s of rows before a label must be the labelled activity
@@ -31,7 +37,7 @@ class FilePlan:
     ticks: np.ndarray  # 0.1 s ticks since 1970-01-01, naive local time
     motion: np.ndarray  # (rows, 9)
     fixes: act.Fixes
-    battery: np.ndarray  # 0 empty, 1 unplugged, 2 charging
+    battery: np.ndarray  # battery codes: EMPTY, UNPLUGGED, CHARGING, FULL, UNKNOWN
     segments: list[tuple[int, int, str]]  # (first row, last row, class or "charging")
     labels: dict[int, str] = field(default_factory=dict)
     defects: dict[int, str] = field(default_factory=dict)
@@ -57,16 +63,25 @@ def _timeline(rng: np.random.Generator, rows: int, number: int) -> tuple[np.ndar
 
 
 def _battery(rows: int, events: dict[str, int]) -> tuple[np.ndarray, list[tuple[int, int]]]:
-    """Battery codes per row (unknown for 3 rows, then unplugged) and the charging stretches (before the night)."""
-    battery = np.ones(rows, dtype=np.int8)
-    battery[: min(3, rows)] = 0  # no battery reading yet
+    """Battery codes per row and the stretches on the charger (before the night, and a short one by day).
+
+    Empty for 3 rows (no battery reading yet), then unplugged; the night's stretch is charging for its first two
+    thirds and full (at 100 % on the charger) for the rest; a worn stretch after the gap is unknown (battery
+    monitoring off), which cleaning keeps.
+    """
+    battery = np.full(rows, UNPLUGGED, dtype=np.int8)
+    battery[: min(3, rows)] = EMPTY
     night = events["night"]
     spans = [
         (max(3, night - max(10, rows // 20)), night),
         (events["day_charge"], events["day_charge"] + rows // 100),
     ]
     for first, stop in spans:
-        battery[first:stop] = 2
+        battery[first:stop] = CHARGING
+    first, stop = spans[0]
+    battery[first + (stop - first) * 2 // 3 : stop] = FULL
+    unknown = events["gap"] + max(5, rows // 40)
+    battery[unknown : unknown + max(3, rows // 50)] = UNKNOWN
     return battery, spans
 
 
@@ -147,11 +162,11 @@ def _plant(rng: np.random.Generator, plan: FilePlan) -> None:
     for first in rng.choice(rows - 6, size=max(2, rows // 400), replace=False).tolist():
         length = int(rng.integers(1, 5))
         plan.motion[first + 1 : first + 1 + length] = plan.motion[first]
-    free = plan.battery == 1
+    free = plan.battery == UNPLUGGED
     free[list(plan.labels)] = False
     free[-2:] = False
     candidates = np.flatnonzero(free)
-    defect_reasons = [reason for reason in REJECT_REASONS if reason != "charging"]
+    defect_reasons = [reason for reason in REJECT_REASONS if reason not in ON_CHARGER.values()]
     per_reason = max(1, round(rows * DEFECT_RATE))
     picked = rng.choice(candidates, size=per_reason * len(defect_reasons) + 4, replace=False).tolist()
     for index, row in enumerate(picked[: per_reason * len(defect_reasons)]):
@@ -167,7 +182,8 @@ def planted_counts(plan: FilePlan) -> dict[str, object]:
     for reason in plan.defects.values():
         rejected[reason] += 1
     rejected["wrong_field_count"] += int(plan.truncate)
-    rejected["charging"] = int(np.count_nonzero(plan.battery == 2))
+    for code, reason in ON_CHARGER.items():
+        rejected[reason] = int(np.count_nonzero(plan.battery == code))
     data_rows = len(plan.ticks) + len(plan.duplicates)
     return {
         "participant": plan.participant,

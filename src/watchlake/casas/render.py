@@ -21,13 +21,13 @@ if TYPE_CHECKING:
 _EPOCH = datetime(1970, 1, 1)
 _SECONDS_FORMAT = STAMP_FORMAT.removesuffix(".%f")  # whole seconds; the tenths are appended from _FRACTIONS
 _FRACTIONS = tuple(f".{digit}00000" for digit in range(10))
-_BATTERY_TEXT = ("", "unplugged", "charging")
+_BATTERY_TEXT = ("", "unplugged", "charging", "full", "unknown")  # by plan battery code (plan.EMPTY ...)
 _EMPTY_LOCATION = "," * 7  # eight empty fields: location_type and the seven location floats
 
 # Planted defect variants, chosen by row number; each breaks exactly one rule of schemas.REJECT_REASONS.
 BAD_STAMPS = ("", "not a stamp", "2019-06-01 25:61:00.100000", "06/01/2019 10:00:00.1")
 BAD_NUMBERS = ("1.2.3", "n/a", "0.5x", "--0.25")
-BAD_BATTERY = ("unknown", "discharging", "low")
+BAD_BATTERY = ("discharging", "low", "Full")  # Apple's states are lower case: "Full" is not one
 
 
 def stamp_strings(ticks: np.ndarray) -> list[str]:

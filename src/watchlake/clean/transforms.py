@@ -101,7 +101,9 @@ def with_reject_reason(typed: DataFrame) -> DataFrame:
 
     Needs ``fields`` and the typed columns of :func:`with_typed_fields`. A float field is unparseable when its raw
     string is not empty and does not cast to double (``1e-05``, ``nan`` and ``inf`` do cast); a battery state must be
-    empty or one of ``schemas.BATTERY_STATES`` exactly.
+    empty or one of ``schemas.BATTERY_STATES`` exactly. ``charging`` and ``full`` (on the charger at 100 %) are not
+    wear time and are set aside under their own reasons; ``unknown`` (battery monitoring off) and empty (no battery
+    reading yet) are rows of a worn watch and are kept.
     """
     missing_motion = F.lit(False)
     for name in MOTION_FIELDS:  # one compare per field; a slice of ``fields`` would copy nine strings a row
@@ -118,6 +120,7 @@ def with_reject_reason(typed: DataFrame) -> DataFrame:
         .when(bad_number, "unparseable_number")
         .when(~battery.isin(*BATTERY_STATES), "invalid_battery_state")
         .when(battery == "charging", "charging")
+        .when(battery == "full", "full")
     )
     return typed.withColumn("reason", reason)
 
