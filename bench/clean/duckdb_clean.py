@@ -69,7 +69,8 @@ def parsed_query(files: list[str]) -> str:
              WHEN {missing} THEN 'missing_motion'
              WHEN {bad} THEN 'unparseable_number'
              WHEN battery_state NOT IN ({states}) THEN 'invalid_battery_state'
-             WHEN battery_state = 'charging' THEN 'charging' END AS reason
+             WHEN battery_state = 'charging' THEN 'charging'
+             WHEN battery_state = 'full' THEN 'full' END AS reason
     FROM typed
     """
 

@@ -9,7 +9,7 @@ from typing import Any
 DESCRIPTION = (
     "Write group1.zip ... of sw1.pN.csv files in the exact CASAS smartwatch format (two header rows, "
     "CRLF, repr floats, 6-digit stamps on a 10 Hz grid, gaps, a backward jump, repeated rows, charging "
-    "stretches, single-row raw labels) with activity-dependent motion, plus planted.json recording the "
+    "stretches ending full, a worn stretch with battery state unknown, single-row raw labels) with activity-dependent motion, plus planted.json recording the "
     "rows written, the rows cleaning must reject per reason and the ground-truth activities. Size is "
     "participants x hours: about 11 MB of CSV per participant-hour. Defaults come from settings.sample."
 )
