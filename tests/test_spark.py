@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -123,3 +126,43 @@ def test_sql_conf_sets_values_for_a_block_and_restores_them(spark) -> None:
     assert (
         spark.conf.get("spark.sql.inMemoryColumnarStorage.compressed") == "true"
     )  # unset: back to the default
+
+
+_SESSION_SCRIPT = """
+from watchlake.settings import load_settings
+from watchlake.spark import build_session
+spark = build_session(load_settings("local"), "watchlake-quiet-test")
+spark.sql("SHOW DATABASES").collect()
+spark.stop()
+"""
+
+
+def _session_stderr(tmp_path: Path, **env: str) -> str:
+    tmp_path.mkdir(parents=True)
+    environment = {
+        **os.environ,
+        "WATCHLAKE_RUNTIME_DIR": str(tmp_path / "runtime"),
+        "WATCHLAKE_LAKE__ROOT": str(tmp_path / "lake"),
+        "WATCHLAKE_CATALOG__METASTORE": "derby",  # a fresh embedded metastore: Hive warns as it creates it
+        "WATCHLAKE_SPARK__MASTER": "local[1]",
+        "WATCHLAKE_SPARK__UI_ENABLED": "false",
+        **env,
+    }
+    completed = subprocess.run(
+        [sys.executable, "-c", _SESSION_SCRIPT],
+        capture_output=True,
+        text=True,
+        env=environment,
+        cwd=tmp_path,
+        timeout=300,
+    )
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    return completed.stderr
+
+
+@pytest.mark.slow
+def test_spark_session_is_quiet_by_default_and_warns_when_asked(tmp_path: Path) -> None:
+    quiet = _session_stderr(tmp_path / "quiet")
+    assert [line for line in quiet.splitlines() if " WARN " in line] == []
+    verbose = _session_stderr(tmp_path / "verbose", WATCHLAKE_SPARK__LOG_LEVEL="WARN")
+    assert [line for line in verbose.splitlines() if " WARN " in line]

@@ -131,6 +131,8 @@ def _run_chain(demo: _Run, settings: Settings, chain: tuple[tuple[str, dict[str,
         if entry.spark and spark is None:
             spark = build_session(settings, "watchlake-demo", jars=jars)
         demo.stage(settings, spark, name, options)
+    if spark is not None:
+        spark.stop()  # before the services it talks to stop (its Kafka producers would keep calling the broker)
 
 
 @contextmanager

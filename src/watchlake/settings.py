@@ -39,7 +39,9 @@ class SparkSettings(_Section):
     master: str = "local[*]"
     shuffle_partitions: int = Field(default=8, ge=1)
     driver_memory: str = "4g"
-    log_level: str = "WARN"
+    # The Spark JVM's log level (conf/log4j2.properties): ERROR keeps Spark's and Hive's routine warnings out of a
+    # user's terminal; `watchlake -v` shows WARN.
+    log_level: Literal["ERROR", "WARN", "INFO", "DEBUG"] = "ERROR"
     ui_enabled: bool = True
     # The JVMs' garbage collector: parallel gives the batch stages 7-8 % more throughput than G1 (bench/clean);
     # its young-generation pauses (tens of ms at these heap sizes) are far below a streaming micro-batch.

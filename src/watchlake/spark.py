@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 
 # Folders under ``settings.jvm.lib_dir`` whose jars a session may add (filled by scripts/fetch-jars.sh).
 JAR_FOLDERS = ("spark-kafka", "jdbc", "functions")
+# The JVMs' log configuration, its level from settings.spark.log_level.
+LOG_CONFIGURATION = Path(__file__).resolve().parent / "conf" / "log4j2.properties"
 GARBAGE_COLLECTORS = {"parallel": "-XX:+UseParallelGC", "g1": "-XX:+UseG1GC"}
 
 
@@ -59,7 +61,12 @@ def session_conf(settings: Settings, jars: list[str]) -> dict[str, str]:
     }
     # Wide generated code (105 window features, dbldatagen's per-class expressions, the clean job's casts) makes
     # methods over the JVM's 8 KB JIT limit, which then run interpreted: let the JIT compile them anyway.
-    java_options = ["-XX:-DontCompileHugeMethods", GARBAGE_COLLECTORS[settings.spark.garbage_collector]]
+    java_options = [
+        "-XX:-DontCompileHugeMethods",
+        GARBAGE_COLLECTORS[settings.spark.garbage_collector],
+        f"-Dlog4j2.configurationFile={LOG_CONFIGURATION.as_uri()}",
+        f"-Dwatchlake.log.level={settings.spark.log_level.lower()}",
+    ]
     conf["spark.executor.extraJavaOptions"] = " ".join(java_options)  # the driver adds its own below
     if settings.env == "local":
         # Keep the driver on loopback: no other address is ever used here.
