@@ -97,7 +97,7 @@ def test_train_run_registers_promotes_reports_and_rolls_back(spark, lake_setting
 
 @pytest.mark.slow
 def test_features_run_writes_declared_windows_with_their_version(spark, lake_settings):
-    from watchlake.datasets import read_windows
+    from watchlake.features.dataset import read_windows
     from watchlake.features.transforms import FEATURE_VERSION, LABELLED_WINDOWS
     from watchlake.lake import Lake
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from pyspark.sql import DataFrame, SparkSession
 
-from watchlake.datasets import read_windows
+from watchlake.features.dataset import read_windows
 from watchlake.features.transforms import CATEGORICAL_COLUMNS, FEATURE_COLUMNS, FEATURE_VERSION
 from watchlake.labels.mapping import load_mapping
 from watchlake.labels.transforms import ACTIVITY
