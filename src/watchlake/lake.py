@@ -116,6 +116,15 @@ class Lake:
     def staging_manifest(self) -> str:
         return join(self.manifests, self.staging_manifest_name)
 
+    @property
+    def quarantine_name(self) -> str:
+        """File name, under :attr:`manifests`, of the JSON Lines listing of files ingest set aside (with reasons)."""
+        return "quarantine.jsonl"
+
+    @property
+    def quarantine(self) -> str:
+        return join(self.manifests, self.quarantine_name)
+
     def checkpoint(self, query_name: str) -> str:
         """The checkpoint folder of one named streaming query."""
         return join(self.layer("checkpoints"), query_name)
