@@ -101,7 +101,9 @@ def test_run_sets_a_bad_header_file_aside_and_stages_the_rest(
     source = _with_bad_file(sample, tmp_path)
     lake = Lake.from_settings(settings)
 
-    with pytest.raises(FormatError, match=r"1 of 4 file\(s\) set aside .* the other 3 staged: .*" + BAD_TYPES):
+    with pytest.raises(
+        FormatError, match=r"1 of 4 file\(s\) set aside .* the other 3 staged: .*" + BAD_TYPES
+    ):
         run(settings, str(source))
     assert sorted(_staged(settings)) == ["group1/sw1.p1.csv", "group1/sw1.p2.csv", "group2/sw1.p3.csv"]
     manifest = [json.loads(line) for line in Path(lake.staging_manifest).read_text().splitlines()]

@@ -36,10 +36,19 @@ def test_min_readings_is_the_share_of_the_expected_10_hz_readings_rounded_up() -
 
 
 def test_to_sink_rows_marks_windows_with_fewer_events_than_the_minimum_partial() -> None:
-    windows = [_window("lone-row", 1), _window("just-short", 299), _window("enough", 300), _window("full", 600)]
+    windows = [
+        _window("lone-row", 1),
+        _window("just-short", 299),
+        _window("enough", 300),
+        _window("full", 600),
+    ]
     probabilities = np.array([[0.9, 0.1]] * len(windows))
     scores = Scores(
-        probabilities, ["A"] * len(windows), probabilities[:, 0], probabilities[:, 0] - 0.1, np.zeros(len(windows))
+        probabilities,
+        ["A"] * len(windows),
+        probabilities[:, 0],
+        probabilities[:, 0] - 0.1,
+        np.zeros(len(windows)),
     )
     predictions, _ = to_sink_rows(
         windows,

@@ -57,7 +57,8 @@ LABELLED_ROWS = "labelled_rows"
 
 ROWS_INDEX = FEATURE_COLUMNS.index("rows")
 READINGS_PER_SECOND = 10  # the CASAS watches' sampling rate (stats: sampling_hz)
-PARTIAL = "partial"  # a window with fewer readings than min_readings(...): not trained on, marked in predictions
+# A window with fewer readings than min_readings(...): not trained on, marked in predictions.
+PARTIAL = "partial"
 # The schema of the labelled windows dataset (``watchlake features``, read by training).
 LABELLED_WINDOWS = labelled_windows(FEATURE_COLUMNS, CATEGORICAL_COLUMNS)
 FEATURE_VALUES = "feature_values"  # FEATURE_COLUMNS as one array, for scoring without a query per micro-batch

@@ -117,7 +117,8 @@ def run(settings: Settings, source: str = "casas", strict: bool = False) -> Inge
     if bad:
         raise FormatError(
             f"{len(bad)} of {len(files)} file(s) set aside (not staged; listed in {lake.quarantine}), the other "
-            f"{len(staged)} staged: " + "; ".join(item.reason for item in bad)
+            f"{len(staged)} staged: "
+            + "; ".join(item.reason for item in bad)
             + ". Fix or replace them and run `watchlake ingest` again"
         )
     return result

@@ -12,10 +12,10 @@ import hashlib
 import json
 import logging
 import os
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
-from collections.abc import Sequence
 from typing import Any, BinaryIO, Protocol
 
 from watchlake.errors import IngestError
