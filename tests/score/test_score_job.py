@@ -132,3 +132,33 @@ def test_score_an_unknown_version_names_the_versions_command(scored, monkeypatch
     monkeypatch.setenv("WATCHLAKE_RUNTIME_DIR", settings.runtime_dir)
     assert cli.main(["score", "--source", str(folder), "--version", "7"]) != 0
     assert "watchlake train --show" in capsys.readouterr().err
+
+
+def test_score_warehouse_merges_on_the_key_and_a_rerun_adds_no_rows(
+    spark, scored, postgres_service, pg_schema
+):
+    from fixtures_services import warehouse_overrides
+    from watchlake.score.job import run
+    from watchlake.warehouse.connection import connect
+
+    settings, folder, _ = scored
+    with_warehouse = make_settings(
+        Path(settings.lake.root).parent, **OVERRIDES, **warehouse_overrides(postgres_service, pg_schema)
+    )
+    first = run(with_warehouse, spark, source=str(folder), warehouse=True)
+    second = run(with_warehouse, spark, source=str(folder), warehouse=True)
+    connection = connect(with_warehouse)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT count(*), count(DISTINCT query_name) FROM {pg_schema}.predictions")
+            count, queries = cursor.fetchone()
+            cursor.execute(
+                f"SELECT events, partial, query_name FROM {pg_schema}.predictions "
+                "WHERE device_id = 'p99' ORDER BY window_start"
+            )
+            hand = cursor.fetchall()
+    finally:
+        connection.close()
+    assert first.warehouse_rows == second.warehouse_rows == first.windows == count
+    assert queries == 1  # every row was updated by the second run
+    assert hand == [(600, False, "score-" + second.run_id), (1, True, "score-" + second.run_id)]
