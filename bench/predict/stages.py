@@ -17,6 +17,7 @@ from producer import READINGS_PER_MESSAGE
 from pyspark.sql import DataFrame, SparkSession
 
 from watchlake.features.assembly import PASSTHROUGH
+from watchlake.features.transforms import min_readings
 from watchlake.predict.job import assembled_windows
 from watchlake.predict.messages import to_assembler_rows
 from watchlake.predict.sinks import PredictionSink, to_collected
@@ -54,7 +55,12 @@ def profile(
     assembled = assembled_windows(settings, raw)
     collected = to_collected(assembled)
     sink = PredictionSink(
-        lambda: connect(settings), settings.warehouse.schema_name, "profile", champion, settings.predict
+        lambda: connect(settings),
+        settings.warehouse.schema_name,
+        "profile",
+        champion,
+        settings.predict,
+        min_readings(settings.features.window_seconds, settings.features.min_readings_share),
     )
     _noop(collected)()  # warm-up: code generation, JIT, Kafka consumer pool
     stages: dict[str, Callable[[], Any]] = {

@@ -85,8 +85,25 @@ class Lake:
         return self.layer("models")
 
     @property
+    def predictions(self) -> str:
+        """``watchlake score``: window predictions, Parquet partitioned by participant (a run replaces the
+        participants it scored), each row naming its ``run_id``."""
+        return join(self.layer("predictions"), "windows")
+
+    @property
+    def score_scratch(self) -> str:
+        """Where ``watchlake score --source`` cleans a staging folder (``readings``, ``rejected``), replaced on
+        every such run; never the processed layer."""
+        return join(self.layer("predictions"), "_scratch")
+
+    @property
     def reports(self) -> str:
         return self.layer("reports")
+
+    @property
+    def score_reports(self) -> str:
+        """One folder per scoring run of labelled data: ``<run id>/metrics.json`` and ``confusion_matrix.png``."""
+        return join(self.reports, "score")
 
     @property
     def train_reports(self) -> str:
@@ -115,6 +132,15 @@ class Lake:
     @property
     def staging_manifest(self) -> str:
         return join(self.manifests, self.staging_manifest_name)
+
+    @property
+    def quarantine_name(self) -> str:
+        """File name, under :attr:`manifests`, of the JSON Lines listing of files ingest set aside (with reasons)."""
+        return "quarantine.jsonl"
+
+    @property
+    def quarantine(self) -> str:
+        return join(self.manifests, self.quarantine_name)
 
     def checkpoint(self, query_name: str) -> str:
         """The checkpoint folder of one named streaming query."""

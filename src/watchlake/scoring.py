@@ -84,6 +84,18 @@ def load_champion(settings: Settings, spark: SparkSession, name: str | None = No
     return _load_version(registry, pointer.version, spark)
 
 
+def load_version(
+    settings: Settings, spark: SparkSession, version: int, name: str | None = None
+) -> ChampionModel:
+    """Registered ``version`` of ``name`` (default ``settings.train.model_name``); ModelError if it is not."""
+    registry = ModelRegistry.from_settings(settings, name)
+    if version not in registry.versions():
+        raise ModelError(
+            f"model {registry.name!r} has no version {version}; `watchlake train --show` lists the versions"
+        )
+    return _load_version(registry, version, spark)
+
+
 def score(model: ChampionModel, windows: DataFrame) -> DataFrame:
     """``windows`` (FEATURE_COLUMNS + CATEGORICAL_COLUMNS) plus SCORE_COLUMNS.
 

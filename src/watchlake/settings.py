@@ -147,6 +147,9 @@ class FeatureSettings(_Section):
 
     window_seconds: int = Field(default=60, ge=1)
     step_seconds: int = Field(default=60, ge=1)
+    # A window holding fewer readings than this share of window_seconds * 10 (the 10 Hz rate) is partial: left
+    # out of training and marked ``partial`` in predictions (a lone labelled last row, a watch that went silent).
+    min_readings_share: float = Field(default=0.5, ge=0, le=1)
 
 
 class TrainSettings(_Section):

@@ -100,6 +100,15 @@ STAGES: tuple[Stage, ...] = (
         spark=True,
     ),
     Stage(
+        "score",
+        "batch inference: the champion over the lake's readings or a staging folder -> predictions (+ report)",
+        run="watchlake.score.job:run",
+        commands="watchlake.score.commands",
+        reads=("readings", "models"),
+        writes=("predictions", "score_reports", "catalog", "warehouse"),
+        spark=True,
+    ),
+    Stage(
         "generate",
         "dbldatagen: synthetic watches from the activity statistics, to staging (CASAS) or into Kafka",
         run="watchlake.synth.stage:run",

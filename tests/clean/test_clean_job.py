@@ -11,7 +11,8 @@ from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
 
 from conftest import make_settings
-from watchlake.clean import job
+from watchlake.clean import job, readings
+from watchlake.clean.files import StagedFile
 from watchlake.errors import DataQualityError, FormatError, IngestError
 from watchlake.lake import Lake
 from watchlake.schemas import REJECT_REASONS
@@ -94,7 +95,7 @@ def test_run_reads_small_and_large_files_into_the_same_outputs(spark, cleaned, t
     settings, first, _ = cleaned
     per_file = make_settings(tmp_path)
     _stage(per_file)
-    monkeypatch.setattr(job, "PER_FILE_SCAN_MIN_BYTES", 1)
+    monkeypatch.setattr(readings, "PER_FILE_SCAN_MIN_BYTES", 1)
     assert job.run(per_file, spark).rejected_by_reason == first.rejected_by_reason
     for name in ("readings", "rejected_readings"):
         shared, separate = (
@@ -188,15 +189,34 @@ def test_run_drops_outputs_of_files_no_longer_staged(spark, tmp_path: Path) -> N
         ((HEADER_ROWS[0],), "row 2 (field types) is missing"),
     ],
 )
-def test_run_refuses_a_file_with_wrong_header_rows(spark, settings, header, message: str) -> None:
+def test_run_cleans_the_other_files_and_names_one_with_wrong_header_rows(
+    spark, settings, header, message: str
+) -> None:
     staging = Path(Lake.from_settings(settings).staging)
-    write_casas(staging / "g" / "sw1.p1.csv", [line()])
+    write_casas(staging / "g" / "sw1.p1.csv", [line(), line()])
     write_casas(staging / "g" / "sw1.p9.csv", [line()] if len(header) > 1 else [], header=header)
     with pytest.raises(
-        FormatError, match=r"sw1\.p9\.csv: " + message.replace("(", r"\(").replace(")", r"\)")
+        FormatError,
+        match=r"1 of 2 staged file\(s\) failed the header check .*sw1\.p9\.csv: "
+        + message.replace("(", r"\(").replace(")", r"\)"),
     ):
         job.run(settings, spark)
-    assert not Path(Lake.from_settings(settings).readings).exists()
+    cleaned = spark.read.parquet(Lake.from_settings(settings).readings)
+    assert sorted(cleaned.groupBy("participant").count().collect()) == [("p1", 2)]
+
+
+def test_run_keeps_the_earlier_readings_of_a_file_that_now_fails(spark, settings) -> None:
+    lake = Lake.from_settings(settings)
+    staging = Path(lake.staging)
+    write_casas(staging / "g" / "sw1.p1.csv", [line(), line()])
+    write_casas(staging / "g" / "sw1.p9.csv", [line(stamp="2019-06-05 09:00:00.1")])
+    job.run(settings, spark)
+    write_casas(staging / "g" / "sw1.p1.csv", [line()] * 3)  # p1 changes and is cleaned again
+    write_casas(staging / "g" / "sw1.p9.csv", [], header=(HEADER_ROWS[0],))  # re-staged broken
+    with pytest.raises(FormatError, match=r"sw1\.p9\.csv: row 2 \(field types\) is missing"):
+        job.run(settings, spark)
+    cleaned = spark.read.parquet(lake.readings)
+    assert sorted(cleaned.groupBy("participant").count().collect()) == [("p1", 3), ("p9", 1)]
 
 
 def test_run_without_staged_files_says_to_ingest_first(spark, settings) -> None:
@@ -217,6 +237,6 @@ def test_run_with_catalog_none_writes_without_registering(spark, tmp_path: Path)
 def test_checked_counts_raises_when_rows_go_missing() -> None:
     lines = {"lines": 12, "header_lines": 2}
     rejected = {"rows": 3, **dict.fromkeys(REJECT_REASONS, 0), "charging": 3}
-    staged = [job.StagedFile("sw1.p1.csv", "p1", 100)]
+    staged = [StagedFile("sw1.p1.csv", "p1", 100)]
     with pytest.raises(DataQualityError, match=r"rows in \(10\) != rows kept \(6\) \+ rows rejected \(3"):
-        job._checked_counts(staged, staged, lines, {"rows": 6}, rejected, 0.0)
+        readings.checked_counts(staged, staged, lines, {"rows": 6}, rejected, 0.0)

@@ -75,18 +75,65 @@ def test_run_recopies_only_changed_file(settings: Settings, sample: Path, tmp_pa
     assert _staged(settings)["group1/sw1.p2.csv"] == changed.read_bytes()
 
 
-def test_run_bad_header_stages_nothing(settings: Settings, sample: Path, tmp_path: Path) -> None:
+def _with_bad_file(sample: Path, tmp_path: Path) -> Path:
     source = tmp_path / "src"
     shutil.copytree(sample, source)
     bad = source / "extra" / "sw1.p9.csv"
     bad.parent.mkdir()
     bad.write_bytes(HEADER.replace(",f,s,", ",f,x,", 1).encode())
+    return source
+
+
+BAD_TYPES = r"extra/sw1\.p9\.csv: row 2 \(field types\) has unknown type codes \['x'\]"
+
+
+def test_run_strict_bad_header_stages_nothing(settings: Settings, sample: Path, tmp_path: Path) -> None:
+    source = _with_bad_file(sample, tmp_path)
+
+    with pytest.raises(FormatError, match=r"nothing staged \(--strict\): .*" + BAD_TYPES):
+        run(settings, str(source), strict=True)
+    assert not Path(Lake.from_settings(settings).staging).exists()
+
+
+def test_run_sets_a_bad_header_file_aside_and_stages_the_rest(
+    settings: Settings, sample: Path, tmp_path: Path
+) -> None:
+    source = _with_bad_file(sample, tmp_path)
+    lake = Lake.from_settings(settings)
 
     with pytest.raises(
-        FormatError, match=r"extra/sw1\.p9\.csv: row 2 \(field types\) has unknown type codes \['x'\]"
+        FormatError, match=r"1 of 4 file\(s\) set aside .* the other 3 staged: .*" + BAD_TYPES
     ):
         run(settings, str(source))
-    assert not Path(Lake.from_settings(settings).staging).exists()
+    assert sorted(_staged(settings)) == ["group1/sw1.p1.csv", "group1/sw1.p2.csv", "group2/sw1.p3.csv"]
+    manifest = [json.loads(line) for line in Path(lake.staging_manifest).read_text().splitlines()]
+    assert [(entry["key"], entry["status"]) for entry in manifest] == [
+        ("extra/sw1.p9.csv", "quarantined"),
+        ("group1/sw1.p1.csv", "staged"),
+        ("group1/sw1.p2.csv", "staged"),
+        ("group2/sw1.p3.csv", "staged"),
+    ]
+    quarantine = [json.loads(line) for line in Path(lake.quarantine).read_text().splitlines()]
+    assert [(entry["key"], entry["source"]) for entry in quarantine] == [
+        ("extra/sw1.p9.csv", str(source / "extra" / "sw1.p9.csv"))
+    ]
+    assert "unknown type codes ['x']" in quarantine[0]["reason"]
+
+    (source / "extra" / "sw1.p9.csv").write_bytes(HEADER.encode())  # fixed: the next load stages it
+    assert run(settings, str(source)).copied == 1
+    assert Path(lake.quarantine).read_text() == ""
+
+
+def test_cli_ingest_exits_non_zero_naming_the_set_aside_file(
+    settings: Settings, sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    source = _with_bad_file(sample, tmp_path)
+    monkeypatch.setenv("WATCHLAKE_LAKE__ROOT", settings.lake.root)
+    monkeypatch.setenv("WATCHLAKE_RUNTIME_DIR", settings.runtime_dir)
+
+    assert cli.main(["ingest", "--source", str(source)]) != 0
+    assert "extra/sw1.p9.csv" in capsys.readouterr().err
+    assert len(_staged(settings)) == 3
 
 
 def test_run_unknown_source_is_clear_error(settings: Settings, tmp_path: Path) -> None:

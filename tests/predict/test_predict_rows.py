@@ -107,6 +107,7 @@ def test_to_sink_rows_gives_predictions_and_the_low_margin_queue(
         measure="margin",
         threshold=threshold,
         max_queued=max_queued,
+        min_readings=0,
     )
     assert len(predictions) == 40
     # The queue: windows below the threshold, at most max_queued, the smallest margins first.

@@ -1,79 +1,45 @@
 """The clean job: staged CASAS CSVs -> processed readings (Parquet by participant and date) + rejected lines.
 
-Contract: every data line of every staged file ends in exactly one of the two outputs (checked: rows in = rows kept
-+ rows rejected, else DataQualityError); a file whose two header rows are wrong stops the job before anything is
-written (FormatError naming file and row); zero-byte files are skipped with a warning. Both outputs are replaced
-as a whole on every run (static overwrite) and registered as external catalog tables unless catalog.kind is none.
-Repeated identical rows are kept (CASAS writes them on purpose; see ``transforms``). The CSVs are read once: the
-parse is cached and both writes read the cache; the counts come from observed metrics of those writes.
+The work is :mod:`watchlake.clean.readings` (rows in = kept + rejected, checked). Both outputs are replaced as a
+whole on every run (static overwrite) and registered as external catalog tables unless catalog.kind is none. A
+file whose two header rows are wrong is not cleaned: the others are, and the run then ends in a FormatError naming
+it; its earlier readings stay (with a failed file, only the partitions written now are replaced). Repeated
+identical rows are kept (CASAS writes them on purpose; see ``transforms``).
 """
 
 from __future__ import annotations
 
 import logging
-import time
-from dataclasses import dataclass, field
-from functools import reduce
 
-from pyspark import StorageLevel
-from pyspark.sql import DataFrame, Observation, SparkSession
-from pyspark.sql import functions as F
+from pyspark.sql import SparkSession
 
-from watchlake.casas.format import HEADER_LINE, TYPES_LINE
 from watchlake.catalog import check_written_schema, register_table
-from watchlake.clean.files import StagedFile, check_header_rows, head_rows, list_staged_files
-from watchlake.clean.transforms import (
-    LINES_DDL,
-    participant_of,
-    select_data_lines,
-    to_parsed,
-    to_readings,
-    to_rejected,
+from watchlake.clean.files import list_staged_files
+from watchlake.clean.readings import (
+    READINGS_PARTITIONS,
+    REJECTED_PARTITIONS,
+    CleanResult,
+    clean_files,
+    split_readable,
 )
-from watchlake.errors import DataQualityError
+from watchlake.errors import FormatError
 from watchlake.lake import Lake
-from watchlake.schemas import MOTION_FIELDS, READINGS, REJECT_REASONS, REJECTED_READINGS
+from watchlake.schemas import READINGS, REJECTED_READINGS
 from watchlake.settings import Settings
-from watchlake.spark import sql_conf
 
 log = logging.getLogger(__name__)
-
-READINGS_PARTITIONS = ("participant", "date")
-REJECTED_PARTITIONS = ("reason",)
-# A text scan per file costs about 35 ms (its own tasks, measured with 300 small files); taking the participant from
-# every line's file path costs about 1.2 CPU s per GB (bench/clean). Per-file scans pay off from about 32 MB a file.
-PER_FILE_SCAN_MIN_BYTES = 32 * 1024 * 1024
-JOB_SQL_CONF = {
-    # The cached parse is read twice, right away: compressing it costs more CPU than the memory it saves.
-    "spark.sql.inMemoryColumnarStorage.compressed": "false",
-    # Write each task's few participant/date partitions with concurrent writers instead of sorting first.
-    "spark.sql.maxConcurrentOutputFileWriters": "16",
-}
-
-
-@dataclass(frozen=True)
-class CleanResult:
-    """What one clean run read and wrote; ``rows_in`` counts data lines (header rows excluded)."""
-
-    files: int
-    bytes_in: int
-    rows_in: int
-    rows_kept: int
-    rows_rejected: int
-    rejected_by_reason: dict[str, int] = field(default_factory=dict)
-    empty_files: tuple[str, ...] = ()
-    seconds: float = 0.0
+__all__ = ["CleanResult", "run"]
 
 
 def run(settings: Settings, spark: SparkSession) -> CleanResult:
-    """Clean everything under ``Lake.staging`` into ``Lake.readings`` and ``Lake.rejected_readings``."""
-    started = time.monotonic()
+    """Clean everything under ``Lake.staging`` into ``Lake.readings`` and ``Lake.rejected_readings``.
+
+    FormatError after writing when a staged file failed its header check (the message names each such file).
+    """
     lake = Lake.from_settings(settings)
     staged = list_staged_files(spark, lake.staging)
-    readable = _checked_files(spark, staged)
-    with sql_conf(spark, JOB_SQL_CONF):
-        seen = _clean(spark, lake, readable)
-    result = _checked_counts(staged, readable, *seen, started)
+    readable, failed = split_readable(spark, staged)
+    result = clean_files(spark, staged, readable, lake.readings, lake.rejected_readings, tuple(failed))
     check_written_schema(spark, lake.readings, READINGS, result.rows_kept)
     check_written_schema(spark, lake.rejected_readings, REJECTED_READINGS, result.rows_rejected)
     if settings.catalog.kind != "none":
@@ -91,107 +57,10 @@ def run(settings: Settings, spark: SparkSession) -> CleanResult:
         result.rejected_by_reason,
         result.seconds,
     )
+    if failed:
+        raise FormatError(
+            f"{len(failed)} of {len(staged)} staged file(s) failed the header check and were not cleaned "
+            f"(the other {result.files} were: {result.rows_kept} rows kept; earlier readings of the failed "
+            "files stay): " + "; ".join(failed)
+        )
     return result
-
-
-def _clean(spark: SparkSession, lake: Lake, files: list[StagedFile]) -> tuple[dict[str, int], ...]:
-    """Parse ``files`` once, write both outputs; returns the observed counts (lines, kept, rejected)."""
-    lines_seen, kept_seen, rejected_seen = Observation("lines"), Observation("kept"), Observation("rejected")
-    lines = _read_lines(spark, files).observe(
-        lines_seen,
-        F.count(F.lit(1)).alias("lines"),
-        F.count_if(F.col("value").isin(HEADER_LINE, TYPES_LINE)).alias("header_lines"),
-    )
-    # Parse once and cache the (lean) parse: both outputs come from one read of the CSVs, and the cache stops
-    # Spark from pushing the reason filter below the parse, which would re-split every line once per field.
-    parsed = to_parsed(select_data_lines(lines)).persist(StorageLevel.MEMORY_AND_DISK)
-    try:
-        readings = to_readings(parsed).observe(kept_seen, F.count(F.lit(1)).alias("rows"))
-        _write(readings, lake.readings, READINGS_PARTITIONS)
-        rejected = to_rejected(parsed).observe(
-            rejected_seen,
-            F.count(F.lit(1)).alias("rows"),
-            *(F.count_if(F.col("reason") == reason).alias(reason) for reason in REJECT_REASONS),
-        )
-        _write(rejected, lake.rejected_readings, REJECTED_PARTITIONS)
-    finally:
-        parsed.unpersist()
-    return lines_seen.get, kept_seen.get, rejected_seen.get
-
-
-def _checked_files(spark: SparkSession, staged: list[StagedFile]) -> list[StagedFile]:
-    """The non-empty staged files, after checking their header rows (FormatError on the first bad one)."""
-    readable = []
-    for staged_file in staged:
-        if staged_file.size_bytes == 0:
-            log.warning("%s is empty (0 bytes): skipped", staged_file.path)
-            continue
-        check_header_rows(staged_file.path, head_rows(spark, staged_file.path))
-        readable.append(staged_file)
-    return readable
-
-
-def _read_lines(spark: SparkSession, files: list[StagedFile]) -> DataFrame:
-    """One row per text line (LF, CRLF or CR endings), ``LINES_DDL``; an empty frame for no files.
-
-    Large files get a text scan each, so the participant is a constant of the scan; small ones share one scan and
-    cut it from each line's file path (``PER_FILE_SCAN_MIN_BYTES`` says why). Same rows either way.
-    """
-    if not files:
-        return spark.createDataFrame([], LINES_DDL)
-    path = F.col("_metadata.file_path")  # as Spark writes it (file:/x), not as listed (file:///x)
-    if sum(staged.size_bytes for staged in files) >= PER_FILE_SCAN_MIN_BYTES * len(files):
-        scans = [
-            spark.read.text(staged.path).select(
-                path.alias("source_file"), F.lit(staged.participant).alias("participant"), "value"
-            )
-            for staged in files
-        ]
-        return reduce(DataFrame.unionAll, scans)
-    return spark.read.text([staged.path for staged in files]).select(
-        path.alias("source_file"), participant_of(path).alias("participant"), "value"
-    )
-
-
-def _write(frame: DataFrame, path: str, partitions: tuple[str, ...]) -> None:
-    started = time.monotonic()
-    # Static overwrite: the output is rebuilt from all of staging, so partitions that vanished must go too.
-    writer = frame.write.mode("overwrite").option("partitionOverwriteMode", "static")
-    for column in set(frame.columns) & {"stamp", *MOTION_FIELDS}:
-        # Motion doubles and 10 Hz stamps hardly repeat: a dictionary would be built, overflow and be dropped.
-        writer = writer.option(f"parquet.enable.dictionary#{column}", "false")
-    writer.partitionBy(*partitions).parquet(path)
-    log.info("wrote %s in %.1f s", path, time.monotonic() - started)
-
-
-def _checked_counts(
-    staged: list[StagedFile],
-    readable: list[StagedFile],
-    lines: dict[str, int],
-    kept: dict[str, int],
-    rejected: dict[str, int],
-    started: float,
-) -> CleanResult:
-    """The run's counts; DataQualityError unless header rows = 2 per file and rows in = kept + rejected."""
-    if lines["header_lines"] != 2 * len(readable):
-        raise DataQualityError(
-            f"found {lines['header_lines']} header rows in {len(readable)} files (expected 2 each): a file holds "
-            "a header row in its data; check the staged files"
-        )
-    rows_in = lines["lines"] - lines["header_lines"]
-    by_reason = {reason: int(rejected[reason]) for reason in REJECT_REASONS}
-    if rows_in != kept["rows"] + rejected["rows"] or rejected["rows"] != sum(by_reason.values()):
-        raise DataQualityError(
-            f"rows in ({rows_in}) != rows kept ({kept['rows']}) + rows rejected ({rejected['rows']}, by reason "
-            f"{by_reason}); the outputs are inconsistent, do not use them"
-        )
-    return CleanResult(
-        files=len(readable),
-        bytes_in=sum(staged_file.size_bytes for staged_file in readable),
-        rows_in=rows_in,
-        rows_kept=kept["rows"],
-        rows_rejected=rejected["rows"],
-        rejected_by_reason=by_reason,
-        empty_files=tuple(staged_file.path for staged_file in staged if staged_file.size_bytes == 0),
-        seconds=round(time.monotonic() - started, 3),
-    )

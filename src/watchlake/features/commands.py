@@ -9,7 +9,8 @@ DESCRIPTION = (
     "Read <lake>/processed/readings, spread the CASAS labels over their span (settings.labels) and map them "
     "to classes (conf/labels.yaml), cut each participant's readings into event-time windows "
     "(features.window_seconds long, one every features.step_seconds) and compute every window's features, "
-    "the same ones the streaming predictor computes. Written to <lake>/features/windows (Parquet, replaced "
+    "the same ones the streaming predictor computes. Windows holding fewer readings than "
+    "features.min_readings_share of the expected window_seconds * 10 are partial and left out. Written to <lake>/features/windows (Parquet, replaced "
     "on every run, with the feature version in every row) and registered as <database>.windows. "
     "`watchlake train` reads these windows."
 )
@@ -26,6 +27,7 @@ def options(args: argparse.Namespace) -> dict[str, Any]:
 def summary(result: Any) -> str:
     table = f" (table {result.table})" if result.table else ""
     return (
-        f"{result.windows} windows of {result.participants} participants ({result.labelled} labelled), "
+        f"{result.windows} windows of {result.participants} participants ({result.labelled} labelled; "
+        f"{result.partial} partial windows of fewer than {result.min_readings} readings left out), "
         f"feature version {result.feature_version}, at {result.path}{table}"
     )

@@ -1,7 +1,8 @@
 """The features stage: processed readings -> labelled feature windows, the dataset training reads.
 
 Labels are spread over their span and mapped to classes (``labels.*``), readings are cut into event-time windows
-(``features.*``) and every window gets the features prediction computes for the stream. The windows are written
+(``features.*``) and every window gets the features prediction computes for the stream. Partial windows (fewer
+readings than ``features.min_readings_share`` of the expected) are left out. The windows are written
 to ``Lake.windows`` (replaced on every run) with the declared ``LABELLED_WINDOWS`` schema and the feature version.
 """
 
@@ -11,12 +12,18 @@ import logging
 import time
 from dataclasses import dataclass
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 
 from watchlake.catalog import check_written_schema, register_table
 from watchlake.datasets import read_readings
-from watchlake.features.transforms import FEATURE_VERSION, LABELLED_WINDOWS, to_labelled_windows
+from watchlake.features.transforms import (
+    FEATURE_VERSION,
+    LABELLED_WINDOWS,
+    is_partial,
+    min_readings,
+    to_labelled_windows,
+)
 from watchlake.labels.mapping import LabelMapping, load_mapping
 from watchlake.labels.transforms import ACTIVITY, to_unmapped_labels
 from watchlake.lake import Lake
@@ -30,6 +37,8 @@ KEY = "participant"
 class FeaturesResult:
     windows: int
     labelled: int  # windows with a class label (the ignore class included)
+    partial: int  # windows left out for holding fewer than min_readings readings
+    min_readings: int
     participants: int
     feature_version: int
     path: str
@@ -52,7 +61,13 @@ def run(settings: Settings, spark: SparkSession) -> FeaturesResult:
         step_seconds=settings.features.step_seconds,
         key_col=KEY,
     ).withColumn("feature_version", F.lit(FEATURE_VERSION))
-    windows.select(*LABELLED_WINDOWS.fieldNames()).write.mode("overwrite").parquet(lake.windows)
+    fewest = min_readings(settings.features.window_seconds, settings.features.min_readings_share)
+    # Partial windows (a lone labelled last row, a gap) would be trained on as if they were whole: left out.
+    seen = Observation("partial")
+    observed = windows.observe(seen, F.count_if(is_partial(F.col("rows"), fewest)).alias("partial"))
+    whole = observed.where(~is_partial(F.col("rows"), fewest))
+    whole.select(*LABELLED_WINDOWS.fieldNames()).write.mode("overwrite").parquet(lake.windows)
+    partial = int(seen.get["partial"])
     written = spark.read.schema(LABELLED_WINDOWS).parquet(lake.windows)
     counts = written.agg(
         F.count(F.lit(1)).alias("windows"),
@@ -65,14 +80,18 @@ def run(settings: Settings, spark: SparkSession) -> FeaturesResult:
         table = lake.table("windows")
         register_table(spark, table, lake.windows, LABELLED_WINDOWS, ())
     log.info(
-        "features: %d windows (%d labelled) written to %s",
+        "features: %d windows (%d labelled) written to %s; %d partial windows (< %d readings) left out",
         counts["windows"],
         counts["labelled"],
         lake.windows,
+        partial,
+        fewest,
     )
     return FeaturesResult(
         windows=counts["windows"],
         labelled=counts["labelled"],
+        partial=partial,
+        min_readings=fewest,
         participants=counts["participants"],
         feature_version=FEATURE_VERSION,
         path=lake.windows,

@@ -12,6 +12,7 @@ in training.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -55,6 +56,9 @@ LABELLED_ROWS = "labelled_rows"
 
 
 ROWS_INDEX = FEATURE_COLUMNS.index("rows")
+READINGS_PER_SECOND = 10  # the CASAS watches' sampling rate (stats: sampling_hz)
+# A window with fewer readings than min_readings(...): not trained on, marked in predictions.
+PARTIAL = "partial"
 # The schema of the labelled windows dataset (``watchlake features``, read by training).
 LABELLED_WINDOWS = labelled_windows(FEATURE_COLUMNS, CATEGORICAL_COLUMNS)
 FEATURE_VALUES = "feature_values"  # FEATURE_COLUMNS as one array, for scoring without a query per micro-batch
@@ -120,6 +124,17 @@ def finish_windows(windows: DataFrame, key_col: str, keep: tuple[str, ...] = ())
         location_mode(F.col(FEATURE_VALUES)).alias(CATEGORICAL_COLUMNS[0]),
         *keep,
     )
+
+
+def min_readings(window_seconds: float, min_share: float) -> int:
+    """The fewest readings a whole window holds: ``min_share`` of the ``window_seconds * READINGS_PER_SECOND``
+    readings a window expects, rounded up (0 when ``min_share`` is 0: no window is partial)."""
+    return math.ceil(min_share * window_seconds * READINGS_PER_SECOND - 1e-9)
+
+
+def is_partial(rows: Column, fewest: int) -> Column:
+    """True where a window's reading count ``rows`` is below ``fewest`` (see :func:`min_readings`)."""
+    return rows < F.lit(fewest)
 
 
 def _seconds(seconds: float, name: str) -> int:

@@ -10,7 +10,10 @@ DESCRIPTION = (
     "the files to <lake>/staging/<group>/sw1.pN.csv (a local folder, or s3://<bucket>/staging/ in AWS "
     "mode, multipart). Files whose size and SHA-256 already match are skipped, so a second run copies "
     "nothing. Downloads resume from a .part file with HTTP Range requests and are retried with backoff. "
-    "A JSON Lines manifest (path, size_bytes, sha256) is written under <lake>/manifests/."
+    "A JSON Lines manifest (path, size_bytes, sha256, status) is written under <lake>/manifests/. A file "
+    "whose header rows are wrong is set aside (status quarantined, with its reason, also listed in "
+    "<lake>/manifests/quarantine.jsonl): the other files are staged and the run then exits non-zero naming "
+    "it; --strict stops before staging anything instead."
 )
 
 
@@ -23,10 +26,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
             "settings.sample (offline); or a local folder or zip holding sw1.pN.csv files at any depth"
         ),
     )
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="all or nothing: one file with wrong header rows stops the load before anything is staged",
+    )
 
 
 def options(args: argparse.Namespace) -> dict[str, Any]:
-    return {"source": args.source}
+    return {"source": args.source, "strict": args.strict}
 
 
 def summary(result: Any) -> str:

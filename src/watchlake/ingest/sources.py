@@ -119,17 +119,25 @@ def collect(paths: list[Path]) -> list[SourceFile]:
     return sorted(found, key=lambda source: source.key)
 
 
-def check_headers(sources: list[SourceFile]) -> None:
-    """Validate the two header rows of every file before anything is staged; FormatError names the bad ones."""
-    problems = []
+@dataclass(frozen=True)
+class SetAside:
+    """A source file that failed the CASAS header check: not staged, listed with its reason."""
+
+    source: SourceFile
+    reason: str
+
+
+def split_checked(sources: list[SourceFile]) -> tuple[list[SourceFile], list[SetAside]]:
+    """(files whose two header rows are right, files set aside with the reason), each in input order."""
+    good: list[SourceFile] = []
+    bad: list[SetAside] = []
     for source in sources:
         try:
             with source.open() as stream:
                 check_header(stream, source.origin)
         except FormatError as error:
-            problems.append(str(error))
-    if problems:
-        raise FormatError(
-            f"{len(problems)} file(s) fail the CASAS header check, nothing staged: " + "; ".join(problems)
-        )
-    log.info("ingest: headers of %d files checked", len(sources))
+            bad.append(SetAside(source, str(error)))
+        else:
+            good.append(source)
+    log.info("ingest: headers of %d files checked, %d set aside", len(sources), len(bad))
+    return good, bad

@@ -2,7 +2,8 @@
 
 A file is skipped when the target already holds the same size and SHA-256 (local: hashed on disk; S3: the
 ``sha256`` object metadata written at upload, since multipart ETags are not content hashes). Copies are
-verified against the hash taken before copying. A JSON Lines manifest records every staged file.
+verified against the hash taken before copying. A JSON Lines manifest records every staged file and every file
+set aside for its header rows (also listed in the quarantine listing until a later load stages it).
 """
 
 from __future__ import annotations
@@ -11,17 +12,22 @@ import hashlib
 import json
 import logging
 import os
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
 from watchlake.errors import IngestError
-from watchlake.ingest.sources import SourceFile
+from watchlake.ingest.sources import SetAside, SourceFile
 from watchlake.lake import is_remote
 
 log = logging.getLogger(__name__)
 
 CHUNK_BYTES = 1 << 20
+# The ``status`` of a manifest line.
+STAGED = "staged"
+QUARANTINED = "quarantined"
 
 
 @dataclass(frozen=True)
@@ -239,17 +245,60 @@ def sync(sources: list[SourceFile], target: Target) -> list[Staged]:
     return staged
 
 
-def write_manifest(target: Target, key: str, staged: list[Staged]) -> int:
-    """Merge ``staged`` into the JSON Lines manifest at ``key`` (one line per staged path); returns its lines."""
+def _read_lines(target: Target, key: str) -> dict[str, dict[str, Any]]:
     entries: dict[str, dict[str, Any]] = {}
     for line in (target.read_text(key) or "").splitlines():
         if line.strip():
             entry = json.loads(line)
             entries[entry["path"]] = entry
-    for item in staged:
-        entry = asdict(item)
-        entry.pop("copied")
-        entries[item.path] = entry
+    return entries
+
+
+def _write_lines(target: Target, key: str, entries: dict[str, dict[str, Any]]) -> int:
     text = "".join(json.dumps(entries[path], sort_keys=True) + "\n" for path in sorted(entries))
     target.write_text(key, text)
     return len(entries)
+
+
+def set_aside_entry(target: Target, item: SetAside, when: datetime) -> dict[str, Any]:
+    """The manifest line of a file set aside: where it would be staged, where it came from, why not."""
+    source = item.source
+    return {
+        "path": target.uri(source.key),
+        "key": source.key,
+        "participant": source.participant,
+        "source": source.origin,
+        "size_bytes": source.size,
+        "sha256": None,
+        "status": QUARANTINED,
+        "reason": item.reason,
+        "set_aside_at": when.isoformat(timespec="seconds"),
+    }
+
+
+def write_manifest(
+    target: Target, key: str, staged: list[Staged], set_aside: Sequence[dict[str, Any]] = ()
+) -> int:
+    """Merge ``staged`` and the ``set_aside`` entries into the JSON Lines manifest at ``key`` (one line per staging
+    path, ``status`` staged or quarantined); returns its lines."""
+    entries = _read_lines(target, key)
+    for item in staged:
+        entry = asdict(item)
+        entry.pop("copied")
+        entries[item.path] = {**entry, "status": STAGED}
+    for entry in set_aside:
+        entries[entry["path"]] = entry
+    return _write_lines(target, key, entries)
+
+
+def write_quarantine(
+    target: Target, key: str, staged: list[Staged], set_aside: Sequence[dict[str, Any]]
+) -> int:
+    """Update the quarantine listing at ``key``: add this load's ``set_aside`` entries, drop the files it staged
+    (fixed since); returns the files still listed."""
+    entries = _read_lines(target, key)
+    for item in staged:
+        entries.pop(item.path, None)
+    for entry in set_aside:
+        entries[entry["path"]] = entry
+    return _write_lines(target, key, entries)

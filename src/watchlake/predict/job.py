@@ -20,6 +20,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.streaming import StreamingQuery, StreamingQueryListener
 
 from watchlake.features.assembly import assemble_windows
+from watchlake.features.transforms import min_readings
 from watchlake.lake import Lake
 from watchlake.predict.checkpoint import check_checkpoint
 from watchlake.predict.messages import to_assembler_rows
@@ -146,7 +147,8 @@ def start(
     finally:
         connection.close()
     champion = champion or load_champion(settings, spark)
-    sink = PredictionSink(lambda: connect(settings), schema, predict.query_name, champion, predict)
+    fewest = min_readings(settings.features.window_seconds, settings.features.min_readings_share)
+    sink = PredictionSink(lambda: connect(settings), schema, predict.query_name, champion, predict, fewest)
     assembled = assembled_windows(settings, read_topic(spark, settings))
     drops = WatermarkDrops(predict.query_name)
     spark.streams.addListener(drops)

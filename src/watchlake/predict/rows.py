@@ -84,12 +84,14 @@ def to_sink_rows(
     measure: str,
     threshold: float,
     max_queued: int,
+    min_readings: int,
 ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     """(PREDICTIONS rows, ANNOTATION_QUEUE rows) of scored ``windows``.
 
     A window is queued when its confidence ``measure`` is below ``threshold`` (entropy: above it), at most
     ``max_queued`` of them, the least confident first. ``now`` is both ``predicted_at`` and ``queued_at``;
-    ``latency_ms`` is ``now`` minus the window's last arrival.
+    ``latency_ms`` is ``now`` minus the window's last arrival; ``partial`` is true when the window holds fewer
+    than ``min_readings`` events (:func:`watchlake.features.transforms.min_readings`).
     """
     confidence = confidence_values(scores, measure)
     doubt = confidence if measure == "entropy" else -confidence  # larger: less confident
@@ -109,6 +111,7 @@ def to_sink_rows(
                     "margin": float(scores.margin[i]),
                     "entropy": float(scores.entropy[i]),
                     "events": window.events,
+                    "partial": window.events < min_readings,
                     "query_name": query_name,
                     "batch_id": batch_id,
                     "predicted_at": now,

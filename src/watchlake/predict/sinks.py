@@ -121,10 +121,12 @@ class PredictionSink(WarehouseSink):
         query_name: str,
         champion: ChampionModel,
         predict: PredictSettings,
+        min_readings: int,
     ) -> None:
         super().__init__(connect, schema, query_name)
         self.champion = champion
         self.predict = predict
+        self.min_readings = min_readings  # fewer events: the window is marked partial
         self.last_seconds: dict[
             str, float
         ] = {}  # wall seconds of the last batch's steps: spark, scoring, commit
@@ -186,4 +188,5 @@ class PredictionSink(WarehouseSink):
             measure=self.predict.confidence_measure,
             threshold=self.predict.low_confidence_threshold,
             max_queued=self.predict.max_queued_per_batch,
+            min_readings=self.min_readings,
         )

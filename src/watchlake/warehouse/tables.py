@@ -37,6 +37,10 @@ PREDICTIONS = Table(
         ("margin", "DOUBLE PRECISION NOT NULL"),
         ("entropy", "DOUBLE PRECISION NOT NULL"),
         ("events", "INTEGER NOT NULL"),
+        # Fewer events than features.min_readings_share of the window's expected readings (new in this column;
+        # a table created before it needs: ALTER TABLE <schema>.predictions ADD COLUMN partial BOOLEAN NOT NULL
+        # DEFAULT FALSE).
+        ("partial", "BOOLEAN NOT NULL"),
         ("model_version", "VARCHAR(64) NOT NULL"),
         ("query_name", "VARCHAR(128) NOT NULL"),
         ("batch_id", "BIGINT NOT NULL"),
