@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from pyspark.sql.types import (
     ArrayType,
+    BooleanType,
     DataType,
     DateType,
     DoubleType,
     IntegerType,
     LongType,
+    MapType,
     StringType,
     StructField,
     StructType,
@@ -146,6 +148,31 @@ def labelled_windows(numeric: tuple[str, ...], categorical: tuple[str, ...]) -> 
         ]
     )
 
+
+# --- predictions: window predictions of `watchlake score` (Lake.predictions), partitioned by participant --------
+BATCH_PREDICTIONS = StructType(
+    [
+        StructField("participant", StringType()),
+        StructField("window_start", TimestampType()),
+        StructField("window_end", TimestampType()),
+        StructField("rows", IntegerType()),
+        StructField("partial", BooleanType()),
+        StructField(
+            "activity", StringType()
+        ),  # the mapped label of the window's last labelled row; null: none
+        StructField("predicted_activity", StringType()),
+        StructField("probabilities", ArrayType(DoubleType())),  # in the model's class order
+        StructField("class_probabilities", MapType(StringType(), DoubleType())),
+        StructField("confidence", DoubleType()),
+        StructField("margin", DoubleType()),
+        StructField("entropy", DoubleType()),
+        StructField("model_name", StringType()),
+        StructField("model_version", IntegerType()),
+        StructField("source", StringType()),  # "lake" or the staging folder scored
+        StructField("run_id", StringType()),
+        StructField("scored_at", TimestampType()),
+    ]
+)
 
 # --- synth: one second of one synthetic watch as streamed into Kafka (JSON value, key = device_id) ----------
 # Documented in watchlake/synth/MESSAGE_SCHEMA.md; bump WATCH_MESSAGE_VERSION on any change. A message carries

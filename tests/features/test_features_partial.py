@@ -31,7 +31,7 @@ def test_features_leaves_out_windows_below_the_minimum_share_of_readings(
     spark, tmp_path: Path, share: float, expected
 ) -> None:
     from watchlake.clean.job import run as clean
-    from watchlake.datasets import read_windows
+    from watchlake.features.dataset import read_windows
     from watchlake.features.job import run as features
 
     settings = make_settings(

@@ -105,3 +105,25 @@ def test_write_batch_keeps_every_value_exactly(warehouse, monkeypatch, loader: s
     connection.rollback()
     assert [row[:2] for row in stored] == [(0.1 * i, 1e-300) for i in range(3)]
     assert all(row[2] != row[2] for row in stored)  # NaN
+
+
+def test_ensure_tables_adds_a_later_column_to_an_older_table(postgres_settings) -> None:
+    schema = postgres_settings.warehouse.schema_name
+    connection = psycopg2.connect(**connection_kwargs(postgres_settings))
+    try:
+        with connection.cursor() as cursor:  # the predictions table as it was before `partial`
+            cursor.execute(f"CREATE TABLE {schema}.predictions (device_id VARCHAR(64) PRIMARY KEY)")
+            cursor.execute(f"INSERT INTO {schema}.predictions VALUES ('w1')")
+        connection.commit()
+        ensure_tables(connection, schema)
+        ensure_tables(connection, schema)  # again: nothing left to add
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT device_id, partial FROM {schema}.predictions")
+            assert cursor.fetchall() == [("w1", False)]
+            cursor.execute(
+                "SELECT count(*) FROM information_schema.columns WHERE table_schema = %s AND table_name = %s",
+                (schema, PREDICTIONS.name),
+            )
+            assert cursor.fetchone()[0] == len(PREDICTIONS.columns)
+    finally:
+        connection.close()

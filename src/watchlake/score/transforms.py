@@ -5,45 +5,13 @@ from __future__ import annotations
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
-from pyspark.sql.types import (
-    ArrayType,
-    BooleanType,
-    DoubleType,
-    IntegerType,
-    MapType,
-    StringType,
-    StructField,
-    StructType,
-    TimestampType,
-)
 
-from watchlake.features.transforms import PARTIAL, WINDOW_END, WINDOW_START, is_partial
+from watchlake.features.transforms import PARTIAL, is_partial
 from watchlake.labels.transforms import ACTIVITY
+from watchlake.schemas import BATCH_PREDICTIONS as PREDICTIONS
 
 KEY = "participant"
 ROWS = "rows"  # the window's reading count (the ``rows`` feature, as a whole number)
-# The predictions of `watchlake score` (Lake.predictions), partitioned by participant.
-PREDICTIONS = StructType(
-    [
-        StructField(KEY, StringType()),
-        StructField(WINDOW_START, TimestampType()),
-        StructField(WINDOW_END, TimestampType()),
-        StructField(ROWS, IntegerType()),
-        StructField(PARTIAL, BooleanType()),
-        StructField(ACTIVITY, StringType()),  # the mapped label of the window's last labelled row; null: none
-        StructField("predicted_activity", StringType()),
-        StructField("probabilities", ArrayType(DoubleType())),  # in the model's class order
-        StructField("class_probabilities", MapType(StringType(), DoubleType())),
-        StructField("confidence", DoubleType()),
-        StructField("margin", DoubleType()),
-        StructField("entropy", DoubleType()),
-        StructField("model_name", StringType()),
-        StructField("model_version", IntegerType()),
-        StructField("source", StringType()),  # "lake" or the staging folder scored
-        StructField("run_id", StringType()),
-        StructField("scored_at", TimestampType()),
-    ]
-)
 PARTITIONS = (KEY,)
 
 

@@ -37,10 +37,9 @@ PREDICTIONS = Table(
         ("margin", "DOUBLE PRECISION NOT NULL"),
         ("entropy", "DOUBLE PRECISION NOT NULL"),
         ("events", "INTEGER NOT NULL"),
-        # Fewer events than features.min_readings_share of the window's expected readings (new in this column;
-        # a table created before it needs: ALTER TABLE <schema>.predictions ADD COLUMN partial BOOLEAN NOT NULL
-        # DEFAULT FALSE).
-        ("partial", "BOOLEAN NOT NULL"),
+        # Fewer events than features.min_readings_share of the window's expected readings. Added after the table
+        # first shipped: ensure_tables adds it to an older table (its rows read false).
+        ("partial", "BOOLEAN NOT NULL DEFAULT FALSE"),
         ("model_version", "VARCHAR(64) NOT NULL"),
         ("query_name", "VARCHAR(128) NOT NULL"),
         ("batch_id", "BIGINT NOT NULL"),
@@ -162,9 +161,18 @@ def merge_sql(table: Table, schema: str, staging: str) -> str:
 
 
 def ensure_tables(connection: Any, schema: str) -> None:
-    """Create the schema and every warehouse table when missing; existing rows are never touched."""
+    """Create the schema and every warehouse table when missing, and add the columns an older version of a table
+    lacks (a column added later carries a DEFAULT for the rows already there); existing rows are never touched."""
     with connection.cursor() as cursor:
         cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
         for table in ALL_TABLES:
             cursor.execute(create_table_sql(table, schema))
+            cursor.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = %s AND table_name = %s",
+                (schema, table.name),
+            )
+            present = {row[0] for row in cursor.fetchall()}
+            for name, sql_type in table.columns:
+                if name not in present:
+                    cursor.execute(f'ALTER TABLE {schema}.{table.name} ADD COLUMN "{name}" {sql_type}')
     connection.commit()
