@@ -28,8 +28,15 @@ from watchlake.features.transforms import (
     feature_values,
     location_kind,
 )
-from watchlake.predict.rows import LAST_ARRIVAL, Window, to_dead_letter_rows, to_late_rows, to_sink_rows
-from watchlake.scoring import ChampionModel, score_values
+from watchlake.predict.rows import (
+    LAST_ARRIVAL,
+    Window,
+    to_dead_letter_rows,
+    to_late_rows,
+    to_sink_rows,
+    to_unscorable_rows,
+)
+from watchlake.scoring import ChampionModel, finite_rows, score_values
 from watchlake.settings import PredictSettings
 from watchlake.warehouse.batches import BatchWrite, is_committed, write_batch
 from watchlake.warehouse.tables import ANNOTATION_QUEUE, DEAD_LETTERS, PREDICTIONS
@@ -140,8 +147,8 @@ class PredictionSink(WarehouseSink):
         letters = [row[PASSTHROUGH] for row in rows if row[PASSTHROUGH] is not None]
         late = [row[LATE] for row in rows if row[LATE] is not None]
         closed = [row for row in rows if row[WINDOW_START] is not None]
-        predictions, queued = self.score_closed(closed, batch_id)
-        dead = to_dead_letter_rows(letters) + to_late_rows(late)
+        predictions, queued, unscorable = self.score_closed(closed, batch_id)
+        dead = to_dead_letter_rows(letters) + to_late_rows(late) + unscorable
         clock["scoring"] = time.perf_counter()
         self.commit(batch_id, {PREDICTIONS: predictions, ANNOTATION_QUEUE: queued, DEAD_LETTERS: dead})
         clock["commit"] = time.perf_counter()
@@ -167,15 +174,20 @@ class PredictionSink(WarehouseSink):
 
     def score_closed(
         self, closed: list[Any], batch_id: int
-    ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-        """Prediction rows and annotation-queue rows of the batch's closed windows."""
+    ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+        """Prediction rows and annotation-queue rows of the batch's closed windows, and dead letters of those
+        with a NaN or infinite feature (never scored)."""
         windows = [_window(row) for row in closed]
         values = np.array([window.values for window in windows], dtype=float).reshape(
             len(windows), len(FEATURE_COLUMNS)
         )
+        finite = finite_rows(values)  # a window with a NaN or infinite feature is set aside, never scored
+        unscorable = to_unscorable_rows([w for w, ok in zip(windows, finite, strict=True) if not ok])
+        closed = [row for row, ok in zip(closed, finite, strict=True) if ok]
+        windows = [window for window, ok in zip(windows, finite, strict=True) if ok]
         modes = [location_kind(round(row[FEATURE_VALUES][len(FEATURE_COLUMNS)])) for row in closed]
-        scores = score_values(self.champion, values, {CATEGORICAL_COLUMNS[0]: modes})
-        return to_sink_rows(
+        scores = score_values(self.champion, values[finite], {CATEGORICAL_COLUMNS[0]: modes})
+        return *to_sink_rows(
             windows,
             scores,
             classes=self.champion.classes,
@@ -186,4 +198,4 @@ class PredictionSink(WarehouseSink):
             measure=self.predict.confidence_measure,
             threshold=self.predict.low_confidence_threshold,
             max_queued=self.predict.max_queued_per_batch,
-        )
+        ), unscorable
