@@ -26,7 +26,7 @@ from watchlake.predict.messages import to_assembler_rows
 from watchlake.predict.sinks import PredictionSink
 from watchlake.scoring import ChampionModel, load_champion
 from watchlake.settings import Settings
-from watchlake.warehouse.batches import ensure_tables
+from watchlake.warehouse.batches import Reconnect, ensure_tables
 from watchlake.warehouse.connection import connect
 from watchlake.warehouse.tables import ANNOTATION_QUEUE, DEAD_LETTERS, PREDICTIONS
 
@@ -147,7 +147,13 @@ def start(
     finally:
         connection.close()
     champion = champion or load_champion(settings, spark)
-    sink = PredictionSink(lambda: connect(settings), schema, predict.query_name, champion, predict)
+    warehouse = settings.warehouse
+    reconnect = Reconnect(
+        warehouse.reconnect_attempts,
+        warehouse.reconnect_first_delay_seconds,
+        warehouse.reconnect_max_delay_seconds,
+    )
+    sink = PredictionSink(lambda: connect(settings), schema, predict.query_name, champion, predict, reconnect)
     assembled = assembled_windows(settings, read_topic(spark, settings))
     drops = WatermarkDrops(predict.query_name)
     spark.streams.addListener(drops)

@@ -38,7 +38,13 @@ from watchlake.predict.rows import (
 )
 from watchlake.scoring import ChampionModel, finite_rows, score_values
 from watchlake.settings import PredictSettings
-from watchlake.warehouse.batches import BatchWrite, is_committed, write_batch
+from watchlake.warehouse.batches import (
+    BatchWrite,
+    Reconnect,
+    is_committed,
+    retry_lost_connection,
+    write_batch,
+)
 from watchlake.warehouse.tables import ANNOTATION_QUEUE, DEAD_LETTERS, PREDICTIONS
 
 log = logging.getLogger(__name__)
@@ -46,14 +52,26 @@ ROWS = FEATURE_COLUMNS.index("rows")
 
 
 class WarehouseSink:
-    """Holds one warehouse connection for a query and reopens it after a failure."""
+    """Holds one warehouse connection for a query and reopens it after a failure; a lost connection is retried
+    as ``reconnect`` says (the query survives a warehouse restart)."""
 
-    def __init__(self, connect: Callable[[], Any], schema: str, query_name: str) -> None:
+    def __init__(
+        self,
+        connect: Callable[[], Any],
+        schema: str,
+        query_name: str,
+        reconnect: Reconnect | None = None,
+    ) -> None:
         self._connect = connect
         self._connection: Any = None
         self.schema = schema
         self.query_name = query_name
+        self.reconnect = reconnect or Reconnect()
         self.writes: list[BatchWrite] = []
+
+    def _retrying(self, work: Callable[[], Any], batch_id: int) -> Any:
+        what = f"{self.query_name} batch {batch_id}"
+        return retry_lost_connection(work, reconnect=self.reconnect, on_lost=self.close, what=what)
 
     @property
     def connection(self) -> Any:
@@ -67,7 +85,10 @@ class WarehouseSink:
         The batch is still executed: a stateful query's state stores must commit every batch, replays included
         (Spark 4.1 fails the query otherwise), and the state must advance exactly as it did the first time.
         """
-        if not is_committed(self.connection, self.schema, self.query_name, batch_id):
+        committed = self._retrying(
+            lambda: is_committed(self.connection, self.schema, self.query_name, batch_id), batch_id
+        )
+        if not committed:
             return False
         batch.write.format("noop").mode("overwrite").save()
         log.info("%s batch %d already committed: replay skipped", self.query_name, batch_id)
@@ -75,7 +96,10 @@ class WarehouseSink:
 
     def commit(self, batch_id: int, rows_by_table: dict[Any, list[tuple[Any, ...]]]) -> None:
         try:
-            write = write_batch(self.connection, self.schema, self.query_name, batch_id, rows_by_table)
+            write = self._retrying(
+                lambda: write_batch(self.connection, self.schema, self.query_name, batch_id, rows_by_table),
+                batch_id,
+            )
         except Exception:
             self.close()  # the next batch (or the replay after a restart) starts on a fresh connection
             raise
@@ -129,8 +153,9 @@ class PredictionSink(WarehouseSink):
         query_name: str,
         champion: ChampionModel,
         predict: PredictSettings,
+        reconnect: Reconnect | None = None,
     ) -> None:
-        super().__init__(connect, schema, query_name)
+        super().__init__(connect, schema, query_name, reconnect)
         self.champion = champion
         self.predict = predict
         self.last_seconds: dict[
