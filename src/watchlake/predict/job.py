@@ -19,9 +19,10 @@ from typing import Any
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.streaming import StreamingQuery, StreamingQueryListener
 
+from watchlake.checkpoint_lock import CheckpointLock
 from watchlake.features.assembly import assemble_windows
 from watchlake.lake import Lake
-from watchlake.predict.checkpoint import check_checkpoint
+from watchlake.predict.checkpoint import check_checkpoint, lock_predictor
 from watchlake.predict.messages import to_assembler_rows
 from watchlake.predict.sinks import PredictionSink
 from watchlake.scoring import ChampionModel, load_champion
@@ -68,12 +69,14 @@ class WatermarkDrops(StreamingQueryListener):
 
 @dataclass
 class PredictQueries:
-    """The running query, its sink (which records what each batch wrote) and its watermark-drop counter."""
+    """The running query, its sink (which records what each batch wrote), its watermark-drop counter and the
+    checkpoint lock it holds until stopped."""
 
     predictions: StreamingQuery
     sink: PredictionSink
     drops: WatermarkDrops
     spark: SparkSession
+    lock: CheckpointLock | None = None
 
     @property
     def queries(self) -> list[StreamingQuery]:
@@ -83,6 +86,8 @@ class PredictQueries:
         self.predictions.stop()
         self.spark.streams.removeListener(self.drops)
         self.sink.close()
+        if self.lock is not None:
+            self.lock.release()
 
 
 def read_topic(spark: SparkSession, settings: Settings) -> DataFrame:
@@ -137,7 +142,24 @@ def start(
     available_now: bool = False,
     champion: ChampionModel | None = None,
 ) -> PredictQueries:
-    """Start the query; ``available_now`` processes what the topic holds, then stops."""
+    """Start the query; ``available_now`` processes what the topic holds, then stops. A ServiceError when another
+    predictor holds the checkpoint (it names its pid)."""
+    lock = lock_predictor(settings)
+    try:
+        return _start_locked(settings, spark, lock, available_now=available_now, champion=champion)
+    except BaseException:
+        lock.release()
+        raise
+
+
+def _start_locked(
+    settings: Settings,
+    spark: SparkSession,
+    lock: CheckpointLock,
+    *,
+    available_now: bool,
+    champion: ChampionModel | None,
+) -> PredictQueries:
     check_checkpoint(spark, settings)
     predict = settings.predict
     schema = settings.warehouse.schema_name
@@ -164,7 +186,7 @@ def start(
         schema,
         champion.version,
     )
-    return PredictQueries(query, sink, drops, spark)
+    return PredictQueries(query, sink, drops, spark, lock)
 
 
 def _failed(queries: list[StreamingQuery]) -> Exception | None:
