@@ -190,6 +190,15 @@ MALFORMED: list[tuple[str, bytes | None]] = [
     malformed(6, rotation_rate_x=[0.5] * 9 + [None]),
     malformed(7, **{axis: [] for axis in MOTION_FIELDS}),
     ("bad", json.dumps(V1_READING).encode()),
+    # Found from outside (issue 14): each of these used to be scored, coerced or misreported.
+    malformed(10, yaw=[0.5] * 9 + [float("nan")]),  # bare NaN
+    malformed(11, pitch=[float("inf")] * 10),  # bare Infinity
+    ("bad", malformed(12, roll=["#"] * 10)[1].replace(b'"#"', b"1e400")),
+    malformed(13, rotation_rate_z=["NaN"] * 10),
+    malformed(14, device_id=12345),
+    malformed(15, device_id="watch-\ud800"),
+    ("bad", b"[" + malformed(16)[1] + b"]"),
+    ("bad", b'{"device_id": "watch-y", ' + malformed(17)[1][1:]),
 ]
 
 
@@ -204,14 +213,22 @@ def test_predict_sets_malformed_messages_aside_and_goes_on(spark, predict_settin
     reasons = [row[1] for row in letters]
     assert reasons == [
         "not a JSON document",
-        "missing or mistyped field: yaw",
-        "missing or mistyped field: pitch",
+        "yaw is not an array of numbers",
+        "missing field: pitch",
         "schema_version is not 2",
         "message larger than 16384 bytes",
         "motion arrays differ in length",
         "null reading in motion array: rotation_rate_x",
         "motion arrays are empty",
         "schema_version is not 2",
+        "yaw is not a finite number",
+        "pitch is not a finite number",
+        "roll is not a finite number",
+        "rotation_rate_z is not a finite number",
+        "wrong JSON type for device_id: a number where a string belongs",
+        "unpaired UTF-16 surrogate escape (\\uD800-\\uDFFF) in a string: it cannot be kept as sent",
+        "not a JSON object but an array",
+        "duplicate key in the JSON object: device_id",
     ]
     assert letters[4][2] == 50_000
     assert result.dead_letters == len(MALFORMED)
