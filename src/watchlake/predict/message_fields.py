@@ -17,6 +17,8 @@ from pyspark.sql.types import (
     ArrayType,
     DataType,
     DoubleType,
+    IntegerType,
+    LongType,
     StringType,
     StructField,
     StructType,
@@ -38,7 +40,7 @@ NUMBER_FIELDS: tuple[str, ...] = tuple(f.name for f in WATCH_MESSAGE_V2.fields i
 RAW_MESSAGE = StructType(
     [StructField(f.name, VariantType() if f.name in VARIANT_FIELDS else f.dataType) for f in WATCH_MESSAGE_V2]
 )
-INTEGER_BITS = {"IntegerType()": 32, "LongType()": 64}
+INTEGER_BITS = {IntegerType(): 32, LongType(): 64}
 
 
 def _is_number(json_type: Column) -> Column:
@@ -112,7 +114,7 @@ def field_problem(field: StructField) -> Column:
         if isinstance(field.dataType, ArrayType):
             mistyped = f"{name} is not an array of numbers"
         else:
-            mistyped = f"{name} is not an integer of at most {INTEGER_BITS[repr(field.dataType)]} bits"
+            mistyped = f"{name} is not an integer of at most {INTEGER_BITS[field.dataType]} bits"
         present = F.array_contains(F.col("keys"), name)
         return F.when(value.isNull(), F.when(present, F.lit(mistyped)).otherwise(missing))
     json_type = F.col("json_types")[name]
