@@ -138,16 +138,20 @@ def pg_schema(postgres_service: Settings, request: pytest.FixtureRequest) -> Ite
     from psycopg2 import sql
 
     schema = _unique_name(request, "s")
-    connection = psycopg2.connect(**postgres.connection_kwargs(postgres_service))
-    connection.autocommit = True
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
-        yield schema
-        with connection.cursor() as cursor:
-            cursor.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
-    finally:
-        connection.close()
+
+    def execute(statement: str) -> None:
+        # A connection per statement: a test may restart the server in between.
+        connection = psycopg2.connect(**postgres.connection_kwargs(postgres_service))
+        connection.autocommit = True
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(sql.SQL(statement).format(sql.Identifier(schema)))
+        finally:
+            connection.close()
+
+    execute("CREATE SCHEMA {}")
+    yield schema
+    execute("DROP SCHEMA {} CASCADE")
 
 
 def kafka_overrides(kafka_service: Settings, topic: str) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from pyspark.ml.functions import vector_to_array
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from watchlake.errors import ModelError
+from watchlake.errors import DataQualityError, ModelError
 from watchlake.features.transforms import CATEGORICAL_COLUMNS, FEATURE_COLUMNS
 from watchlake.jvm import class_probabilities
 from watchlake.registry.registry import ModelRegistry
@@ -144,12 +144,29 @@ class Scores:
     entropy: np.ndarray
 
 
+def finite_rows(values: np.ndarray) -> np.ndarray:
+    """Which windows (rows of ``values``) have only finite feature values: the only ones that may be scored.
+
+    A random forest sends a NaN feature down one side of every split and answers with a confident class, so a
+    non-finite value from any path (a message check missed, a numeric edge of the feature code) would otherwise
+    become a plausible-looking prediction."""
+    return np.isfinite(values).all(axis=1)
+
+
 def score_values(
     model: ChampionModel, values: np.ndarray, categoricals: Mapping[str, Sequence[str | None]]
 ) -> Scores:
     """Score windows held by the driver: ``values`` (n x len(FEATURE_COLUMNS), that order) and, per
     CATEGORICAL_COLUMNS name, the n values. Same probabilities as :func:`score` (the classifier's own
-    ``predictProbability``, one JVM call for all rows); the indexers and assembler are applied here."""
+    ``predictProbability``, one JVM call for all rows); the indexers and assembler are applied here.
+
+    DataQualityError when a window has a NaN or infinite feature: set those aside first (:func:`finite_rows`)."""
+    unscorable = int((~finite_rows(values)).sum()) if values.size else 0
+    if unscorable:
+        raise DataQualityError(
+            f"{unscorable} of {values.shape[0]} windows have NaN or infinite features and cannot be scored; "
+            "keep only watchlake.scoring.finite_rows(values) and set the others aside"
+        )
     stages = model.model.stages
     classifier = stages[-1]
     assembler = next((stage for stage in stages if isinstance(stage, VectorAssembler)), None)

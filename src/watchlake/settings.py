@@ -97,6 +97,12 @@ class WarehouseSettings(_Section):
     user: str = "watchlake"
     password: SecretStr = SecretStr("")
     schema_name: str = "public"
+    # A lost connection (a warehouse restart) is retried this many times in all, the first retry after
+    # reconnect_first_delay_seconds, each next one twice as late, at most reconnect_max_delay_seconds apart
+    # (defaults: about 2 minutes of waiting before the stream gives up).
+    reconnect_attempts: int = Field(default=8, ge=1)
+    reconnect_first_delay_seconds: float = Field(default=0.5, ge=0)
+    reconnect_max_delay_seconds: float = Field(default=30.0, ge=0)
 
 
 class AwsSettings(_Section):

@@ -73,49 +73,118 @@ def test_valid_message_becomes_the_partials_of_its_second(spark) -> None:
 
 
 BAD_DEVICE_ID = "device_id is not 1-64 characters without control characters"
+WRONG = "wrong JSON type for "
+LONE_SURROGATE = "unpaired UTF-16 surrogate escape (\\uD800-\\uDFFF) in a string: it cannot be kept as sent"
+NAN, INF = float("nan"), float("inf")
+
+
+def replace(body: dict[str, object], placeholder: bytes, raw: bytes) -> bytes:
+    """``body`` as JSON with ``placeholder`` replaced by ``raw`` bytes (what json.dumps cannot write)."""
+    return encode(body).replace(placeholder, raw, 1)
 
 
 def with_axis(axis: str, values: list[object]) -> bytes:
     return encode(message(**{axis: values}))
 
 
-@pytest.mark.parametrize(
-    ("value", "reason"),
-    [
-        (b"", "empty message"),
-        (None, "empty message"),
-        (b"{not json", "not a JSON document"),
-        (b"\xff\xfe\x00garbage", "not a JSON document"),
-        (b"[1, 2, 3]", "schema_version is not 2"),
-        (encode(message(schema_version=3)), "schema_version is not 2"),
-        (encode(message(yaw=None)), "missing or mistyped field: yaw"),
-        (encode(message(pitch="high")), "missing or mistyped field: pitch"),
-        (encode(message(pitch=0.5)), "missing or mistyped field: pitch"),
-        (with_axis("roll", [0.5, "north", 0.5]), "missing or mistyped field: roll"),
-        (encode(message(event_time="yesterday")), "missing or mistyped field: event_time"),
-        (encode(message(device_id=None)), "missing or mistyped field: device_id"),
-        (encode(message(interval_ms=None)), "missing or mistyped field: interval_ms"),
-        (encode(message(true_activity="x" * 5000)), "message larger than 2000 bytes"),
-        (with_axis("roll", [0.5, 0.5]), "motion arrays differ in length"),
-        (encode(message(**{axis: [] for axis in MOTION_FIELDS})), "motion arrays are empty"),
-        (
-            with_axis("user_acceleration_z", [0.5, None, 0.5]),
-            "null reading in motion array: user_acceleration_z",
-        ),
-        (encode(message(interval_ms=0)), "interval_ms is not positive"),
-        (encode(message(interval_ms=-100)), "interval_ms is not positive"),
-        (encode(message(interval_ms=400)), f"readings span more than {MAX_MESSAGE_MILLIS} ms"),
-        (encode(message(device_id="")), BAD_DEVICE_ID),
-        (encode(message(device_id="w" * 65)), BAD_DEVICE_ID),
-        (encode(message(device_id="w\u0000")), BAD_DEVICE_ID),
-        (encode(message(device_id="w\n1")), BAD_DEVICE_ID),
-    ],
-)
-def test_bad_message_is_a_dead_letter_with_reason(spark, value, reason) -> None:
-    valid, letter = split(spark, [encode(message()), value], max_bytes=2000)
+# (raw Kafka value, the dead letter's reason): checked together, in one Spark job.
+BAD_MESSAGES: list[tuple[bytes | None, str]] = [
+    (b"", "empty message"),
+    (None, "empty message"),
+    (b"{not json", "not a JSON document"),
+    (b"\xff\xfe\x00garbage", "not a JSON document"),
+    (b"[1, 2, 3]", "not a JSON object but an array"),
+    (b"5", "not a JSON object but a number"),
+    (b'"watch"', "not a JSON object but a string"),
+    (b"true", "not a JSON object but true or false"),
+    (b"null", "not a JSON object but null"),
+    (b'{"device_id": "w0", ' + encode(message())[1:], "duplicate key in the JSON object: device_id"),
+    (replace(message(device_id="w#"), b"#", b"\xff"), "not UTF-8 text"),
+    (encode(message(schema_version=3)), "schema_version is not 2"),
+    (encode(message(yaw=None)), "missing field: yaw"),
+    (encode(message(pitch="high")), "pitch is not an array of numbers"),
+    (encode(message(pitch=0.5)), "pitch is not an array of numbers"),
+    (with_axis("roll", [0.5, "north", 0.5]), "roll is not an array of numbers"),
+    (encode(message(event_time="yesterday")), "event_time is not an ISO-8601 time"),
+    (
+        encode(message(event_time=1_767_268_800)),
+        f"{WRONG}event_time: a number where a string (an ISO-8601 time) belongs",
+    ),
+    (encode(message(device_id=None)), "missing field: device_id"),
+    (replace(message(device_id="#"), b'"#"', b"null"), "required field is null: device_id"),
+    (encode(message(device_id=12345)), f"{WRONG}device_id: a number where a string belongs"),
+    (encode(message(device_id=["w1"])), f"{WRONG}device_id: an array where a string belongs"),
+    (encode(message(true_activity={"a": 1})), f"{WRONG}true_activity: an object where a string belongs"),
+    (encode(message(location_type=5)), f"{WRONG}location_type: a number where a string belongs"),
+    (encode(message(battery_state=True)), f"{WRONG}battery_state: true or false where a string belongs"),
+    (encode(message(speed="fast")), f"{WRONG}speed: a string where a number belongs"),
+    (encode(message(course=False)), f"{WRONG}course: true or false where a number belongs"),
+    (encode(message(seq=7.5)), "seq is not an integer of at most 64 bits"),
+    (encode(message(seq="7")), "seq is not an integer of at most 64 bits"),
+    (encode(message(seq=2**64)), "seq is not an integer of at most 64 bits"),
+    (encode(message(interval_ms=3_000_000_000)), "interval_ms is not an integer of at most 32 bits"),
+    (encode(message(schema_version=2.0)), "schema_version is not 2"),
+    (encode(message(schema_version="2")), "schema_version is not 2"),
+    (encode(message(interval_ms=None)), "missing field: interval_ms"),
+    (encode(message(true_activity="x" * 5000)), "message larger than 2000 bytes"),
+    (with_axis("roll", [0.5, 0.5]), "motion arrays differ in length"),
+    (encode(message(**{axis: [] for axis in MOTION_FIELDS})), "motion arrays are empty"),
+    (
+        with_axis("user_acceleration_z", [0.5, None, 0.5]),
+        "null reading in motion array: user_acceleration_z",
+    ),
+    (encode(message(interval_ms=0)), "interval_ms is not positive"),
+    (encode(message(interval_ms=-100)), "interval_ms is not positive"),
+    (encode(message(interval_ms=400)), f"readings span more than {MAX_MESSAGE_MILLIS} ms"),
+    (encode(message(device_id="")), BAD_DEVICE_ID),
+    (encode(message(device_id="w" * 65)), BAD_DEVICE_ID),
+    (encode(message(device_id="w\u0000")), BAD_DEVICE_ID),
+    (encode(message(device_id="w\n1")), BAD_DEVICE_ID),
+    (with_axis("yaw", [0.5, NAN, 0.5]), "yaw is not a finite number"),
+    (with_axis("pitch", [0.5, INF, 0.5]), "pitch is not a finite number"),
+    (with_axis("roll", [-INF, 0.5, 0.5]), "roll is not a finite number"),
+    (
+        replace(message(rotation_rate_x=[0.5, "#", 0.5]), b'"#"', b"1e400"),
+        "rotation_rate_x is not a finite number",
+    ),
+    (
+        replace(message(rotation_rate_y=[0.5, "#", 0.5]), b'"#"', b"-1e400"),
+        "rotation_rate_y is not a finite number",
+    ),
+    (with_axis("user_acceleration_x", [0.5, "NaN", 0.5]), "user_acceleration_x is not a finite number"),
+    (
+        with_axis("user_acceleration_y", ["Infinity", 0.5, 0.5]),
+        "user_acceleration_y is not a finite number",
+    ),
+    (encode(message(speed=NAN)), "speed is not a finite number"),
+    (
+        replace(message(latitude_distance_from_mean="#"), b'"#"', b"1e400"),
+        "latitude_distance_from_mean is not a finite number",
+    ),
+    (encode(message(course=-INF)), "course is not a finite number"),
+    (encode(message(device_id="w\ud800")), LONE_SURROGATE),
+    (encode(message(device_id="w\udc00")), LONE_SURROGATE),
+    (encode(message(device_id="w\udc00\ud800")), LONE_SURROGATE),
+    (encode(message(true_activity="Relax\ud83d")), LONE_SURROGATE),
+    (replace(message(device_id="w#"), b"#", b"\\\\\\ud800"), LONE_SURROGATE),
+]
+
+
+def test_bad_messages_are_dead_letters_with_their_reasons(spark) -> None:
+    values = [encode(message()), *(value for value, _ in BAD_MESSAGES)]
+    valid, letters = split(spark, values, max_bytes=2000)
     assert [row.key for row in valid] == ["w1"]
-    assert [(row.kafka_offset, row.reason, row.received_at) for row in letter] == [(1, reason, ARRIVED)]
-    assert letter[0].raw_size == len(value or b"")
+    found = {row.kafka_offset: (row.reason, row.raw_size, row.received_at) for row in letters}
+    expected = {
+        offset: (reason, len(value or b""), ARRIVED)
+        for offset, (value, reason) in enumerate(BAD_MESSAGES, start=1)
+    }
+    wrong = {
+        offset: (BAD_MESSAGES[offset - 1][0], found.get(offset))
+        for offset in expected
+        if found.get(offset) != expected[offset]
+    }
+    assert wrong == {}
 
 
 def test_v1_message_is_a_dead_letter(spark) -> None:
@@ -145,3 +214,27 @@ def test_too_many_readings_is_a_dead_letter(spark) -> None:
 def test_required_fields_are_the_ones_features_need() -> None:
     assert set(MOTION_FIELDS) <= set(REQUIRED_FIELDS)
     assert {"device_id", "event_time", "schema_version", "seq", "interval_ms"} <= set(REQUIRED_FIELDS)
+
+
+def test_valid_device_ids_are_kept_exactly_as_sent(spark) -> None:
+    ids = ["12345", "w?", "w\ufffd", "\U0001f600 watch", "w\\ud800", "über-watch", "w" * 64]
+    valid, dead = split(spark, [encode(message(device_id=device_id)) for device_id in ids], max_bytes=10_000)
+    assert dead == []
+    assert sorted(row.key for row in valid) == sorted(ids)
+
+
+def test_optional_fields_may_be_null_or_absent_and_integers_are_numbers(spark) -> None:
+    body = message(speed=1, location_type=None, course=None)
+    value = encode({**body, "course": None, "altitude_distance_from_mean": 2})
+    valid, dead = split(spark, [value], max_bytes=10_000)
+    assert dead == []
+    [row] = valid
+    expected = reference_partials(
+        {axis: body[axis] for axis in MOTION_FIELDS},
+        speed=[1.0] * 3,
+        latitude=[None] * 3,
+        longitude=[None] * 3,
+        location_type=[None] * 3,
+        battery_state=["unplugged"] * 3,
+    )
+    assert row.partials == pytest.approx(expected, rel=1e-12)

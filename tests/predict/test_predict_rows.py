@@ -10,12 +10,20 @@ import numpy as np
 import pytest
 
 from fixtures_models import tiny_windows
+from watchlake.errors import DataQualityError
 from watchlake.features.transforms import CATEGORICAL_COLUMNS, FEATURE_COLUMNS
-from watchlake.predict.rows import Window, signal_json, to_dead_letter_rows, to_sink_rows
-from watchlake.scoring import ChampionModel, score, score_values
-from watchlake.settings import TrainSettings
+from watchlake.predict.rows import (
+    WINDOW_PARTITION,
+    Window,
+    signal_json,
+    to_dead_letter_rows,
+    to_sink_rows,
+    to_unscorable_rows,
+)
+from watchlake.scoring import ChampionModel, finite_rows, score, score_values
+from watchlake.settings import PredictSettings, TrainSettings
 from watchlake.train.pipeline import fit_pipeline
-from watchlake.warehouse.tables import ANNOTATION_QUEUE, PREDICTIONS
+from watchlake.warehouse.tables import ANNOTATION_QUEUE, DEAD_LETTERS, PREDICTIONS
 
 NOW = datetime(2026, 1, 1, 9, 0, 0)
 
@@ -175,4 +183,52 @@ def test_dead_letter_rows_keep_column_order_and_drop_nul_characters() -> None:
     assert to_dead_letter_rows([letter, empty]) == [
         ("t", 1, 9, "a\ufffdb", 3, "why", NOW),
         ("t", 1, 9, None, 3, "why", NOW),
+    ]
+
+
+def test_score_values_refuses_windows_with_non_finite_features(tiny_model) -> None:
+    values = np.full((3, len(FEATURE_COLUMNS)), 0.5)
+    values[1, 4], values[2, 0] = np.nan, -np.inf
+    assert finite_rows(values).tolist() == [True, False, False]
+    with pytest.raises(DataQualityError, match="2 of 3 windows have NaN or infinite features"):
+        score_values(_champion(tiny_model), values, {"location_type_mode": ["house"] * 3})
+
+
+def test_unscorable_rows_name_the_window_and_its_non_finite_features() -> None:
+    values = [0.5] * len(FEATURE_COLUMNS)
+    values[2], values[5] = float("nan"), float("inf")
+    start = datetime(2026, 1, 1, 9, 0)
+    window = Window("w1", start, start + timedelta(minutes=1), 600, NOW, [], values)
+    [row] = to_unscorable_rows([window])
+    names = [FEATURE_COLUMNS[2], FEATURE_COLUMNS[5]]
+    letter = dict(zip(DEAD_LETTERS.column_names, row, strict=True))
+    assert (letter["topic"], letter["kafka_partition"], letter["kafka_offset"]) == (
+        "window:w1",
+        WINDOW_PARTITION,
+        1_767_258_000_000,
+    )
+    assert letter["reason"] == f"window not scored: NaN or infinite features {', '.join(names)}"
+    assert json.loads(letter["raw_value"])["non_finite_features"] == names
+    assert (letter["raw_size"], letter["received_at"]) == (len(letter["raw_value"]), NOW)
+
+
+def test_prediction_sink_sets_aside_a_window_with_a_nan_feature(tiny_model) -> None:
+    from pyspark.sql import Row
+
+    from watchlake.features.assembly import KEY, SIGNAL
+    from watchlake.features.transforms import FEATURE_VALUES, WINDOW_END, WINDOW_START
+    from watchlake.predict.rows import LAST_ARRIVAL
+    from watchlake.predict.sinks import PredictionSink
+
+    def collected(device: str, first: float) -> Row:
+        values = [first, *[0.5] * (len(FEATURE_COLUMNS) - 1)]
+        values[FEATURE_COLUMNS.index("rows")] = 600.0
+        columns = {KEY: device, WINDOW_START: 0, WINDOW_END: 60_000_000, LAST_ARRIVAL: 59_000_000}
+        return Row(**columns, **{SIGNAL: [], FEATURE_VALUES: [*values, 0.0]})
+
+    sink = PredictionSink(lambda: None, "s", "predict", _champion(tiny_model), PredictSettings(), 0)
+    predictions, _, unscorable = sink.score_closed([collected("ok", 0.5), collected("bad", np.nan)], 1)
+    assert [row[0] for row in predictions] == ["ok"]
+    assert [(row[0], row[5]) for row in unscorable] == [
+        ("window:bad", f"window not scored: NaN or infinite features {FEATURE_COLUMNS[0]}")
     ]

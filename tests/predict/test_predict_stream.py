@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -189,6 +190,15 @@ MALFORMED: list[tuple[str, bytes | None]] = [
     malformed(6, rotation_rate_x=[0.5] * 9 + [None]),
     malformed(7, **{axis: [] for axis in MOTION_FIELDS}),
     ("bad", json.dumps(V1_READING).encode()),
+    # Found from outside (issue 14): each of these used to be scored, coerced or misreported.
+    malformed(10, yaw=[0.5] * 9 + [float("nan")]),  # bare NaN
+    malformed(11, pitch=[float("inf")] * 10),  # bare Infinity
+    ("bad", malformed(12, roll=["#"] * 10)[1].replace(b'"#"', b"1e400")),
+    malformed(13, rotation_rate_z=["NaN"] * 10),
+    malformed(14, device_id=12345),
+    malformed(15, device_id="watch-\ud800"),
+    ("bad", b"[" + malformed(16)[1] + b"]"),
+    ("bad", b'{"device_id": "watch-y", ' + malformed(17)[1][1:]),
 ]
 
 
@@ -203,14 +213,22 @@ def test_predict_sets_malformed_messages_aside_and_goes_on(spark, predict_settin
     reasons = [row[1] for row in letters]
     assert reasons == [
         "not a JSON document",
-        "missing or mistyped field: yaw",
-        "missing or mistyped field: pitch",
+        "yaw is not an array of numbers",
+        "missing field: pitch",
         "schema_version is not 2",
         "message larger than 16384 bytes",
         "motion arrays differ in length",
         "null reading in motion array: rotation_rate_x",
         "motion arrays are empty",
         "schema_version is not 2",
+        "yaw is not a finite number",
+        "pitch is not a finite number",
+        "roll is not a finite number",
+        "rotation_rate_z is not a finite number",
+        "wrong JSON type for device_id: a number where a string belongs",
+        "unpaired UTF-16 surrogate escape (\\uD800-\\uDFFF) in a string: it cannot be kept as sent",
+        "not a JSON object but an array",
+        "duplicate key in the JSON object: device_id",
     ]
     assert letters[4][2] == 50_000
     assert result.dead_letters == len(MALFORMED)
@@ -329,3 +347,50 @@ def test_predict_sets_late_and_repeated_messages_aside_and_counts_the_too_old(
     produce(predict_settings, [minute[90]])
     second = run(predict_settings, spark, available_now=True, timeout_seconds=240)
     assert (second.predictions, second.dead_letters, second.older_than_watermark) == (0, 0, 1)
+
+
+def test_predict_survives_a_warehouse_restart_and_writes_every_window_once(
+    spark, predict_settings, champion, postgres_service, caplog: pytest.LogCaptureFixture
+) -> None:
+    from watchlake.predict.job import start
+    from watchlake.services import postgres
+    from watchlake.settings import with_section
+
+    settings = with_section(
+        predict_settings,
+        "warehouse",
+        reconnect_attempts=60,
+        reconnect_first_delay_seconds=0.2,
+        reconnect_max_delay_seconds=1.0,
+    )
+    caplog.set_level(logging.WARNING, logger="watchlake.warehouse.batches")
+    count = "SELECT count(*) FROM {schema}.predictions WHERE device_id <> 'watch-flush'"
+    running = start(settings, spark)
+    try:
+        produce(settings, [*minute_of_readings(0), *flush(2)])
+        wait_for(lambda: warehouse_rows(settings, count)[0][0] == 3, 180, "the first predictions")
+        postgres.stop(postgres_service)
+        try:
+            produce(settings, [*minute_of_readings(3), *flush(5)])
+            wait_for(lambda: "warehouse connection lost" in caplog.text, 120, "a commit to meet the outage")
+        finally:
+            postgres.start(postgres_service)
+        wait_for(lambda: warehouse_rows(settings, count)[0][0] == 6, 180, "the predictions after it")
+        assert running.predictions.isActive
+    finally:
+        running.stop()
+    events = warehouse_rows(
+        settings,
+        "SELECT device_id, window_start, events FROM {schema}.predictions WHERE device_id <> 'watch-flush'",
+    )
+    assert sorted(events) == sorted(
+        (device, START + timedelta(minutes=m), 600) for device in DEVICES for m in (0, 3)
+    )
+    # Every row was merged once: the ledger's counts add up to what the tables hold (a batch written twice, or a
+    # window scored again, would count more).
+    [(written, held)] = warehouse_rows(
+        settings,
+        "SELECT (SELECT sum(rows_written) FROM {schema}.stream_batches), (SELECT count(*) FROM {schema}.predictions)"
+        " + (SELECT count(*) FROM {schema}.annotation_queue) + (SELECT count(*) FROM {schema}.dead_letters)",
+    )
+    assert written == held

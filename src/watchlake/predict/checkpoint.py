@@ -1,5 +1,6 @@
-"""The prediction stream's checkpoint: stamped with the predictor's design, refused when another design wrote it
-(Spark cannot resume another state layout), and reset on request (``watchlake predict --reset``)."""
+"""The prediction stream's checkpoint: held by one predictor at a time (a lock file beside it), stamped with the
+predictor's design, refused when another design wrote it (Spark cannot resume another state layout), and reset
+on request (``watchlake predict --reset``)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import logging
 
 from pyspark.sql import SparkSession
 
+from watchlake.checkpoint_lock import CheckpointLock, lock_checkpoint
 from watchlake.errors import ConfigError
 from watchlake.features.transforms import FEATURE_VERSION
 from watchlake.lake import Lake
@@ -21,6 +23,12 @@ log = logging.getLogger(__name__)
 # Written into the query's checkpoint: a checkpoint of another design (state layout) cannot be resumed.
 CHECKPOINT_STAMP = "watchlake-predictor"
 PREDICTOR_DESIGN = f"per-watch window assembler, feature version {FEATURE_VERSION}"
+
+
+def lock_predictor(settings: Settings) -> CheckpointLock:
+    """Hold the prediction checkpoint for this process; a ServiceError naming the pid of the predictor that
+    already holds it."""
+    return lock_checkpoint(settings, settings.predict.query_name, "predictor")
 
 
 def check_checkpoint(spark: SparkSession, settings: Settings) -> None:
@@ -58,14 +66,18 @@ def reset(spark: SparkSession, settings: Settings) -> tuple[bool, int]:
     reading the topic again MERGEs the same keys.
     """
     checkpoint = Lake.from_settings(settings).checkpoint(settings.predict.query_name)
-    fs, path = hadoop_file_system(spark, checkpoint)
-    existed = bool(fs.delete(path(checkpoint), True))
-    connection = connect(settings)
+    lock = lock_predictor(settings)  # never under a running predictor
     try:
-        ensure_tables(connection, settings.warehouse.schema_name)
-        deleted = forget_query(connection, settings.warehouse.schema_name, settings.predict.query_name)
+        fs, path = hadoop_file_system(spark, checkpoint)
+        existed = bool(fs.delete(path(checkpoint), True))
+        connection = connect(settings)
+        try:
+            ensure_tables(connection, settings.warehouse.schema_name)
+            deleted = forget_query(connection, settings.warehouse.schema_name, settings.predict.query_name)
+        finally:
+            connection.close()
     finally:
-        connection.close()
+        lock.release()
     log.info(
         "predict: stream %s reset (checkpoint removed: %s, ledger rows: %d)", checkpoint, existed, deleted
     )

@@ -19,14 +19,16 @@ from typing import Any
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.streaming import StreamingQuery, StreamingQueryListener
 
+from watchlake.checkpoint_lock import CheckpointLock
 from watchlake.features.assembly import assemble_windows
 from watchlake.features.transforms import min_readings
 from watchlake.lake import Lake
-from watchlake.predict.checkpoint import check_checkpoint
+from watchlake.predict.checkpoint import check_checkpoint, lock_predictor
 from watchlake.predict.messages import to_assembler_rows
 from watchlake.predict.sinks import PredictionSink
 from watchlake.scoring import ChampionModel, load_champion
 from watchlake.settings import Settings
+from watchlake.warehouse.batches import Reconnect
 from watchlake.warehouse.connection import connect
 from watchlake.warehouse.tables import ANNOTATION_QUEUE, DEAD_LETTERS, PREDICTIONS, ensure_tables
 
@@ -68,12 +70,14 @@ class WatermarkDrops(StreamingQueryListener):
 
 @dataclass
 class PredictQueries:
-    """The running query, its sink (which records what each batch wrote) and its watermark-drop counter."""
+    """The running query, its sink (which records what each batch wrote), its watermark-drop counter and the
+    checkpoint lock it holds until stopped."""
 
     predictions: StreamingQuery
     sink: PredictionSink
     drops: WatermarkDrops
     spark: SparkSession
+    lock: CheckpointLock | None = None
 
     @property
     def queries(self) -> list[StreamingQuery]:
@@ -83,6 +87,8 @@ class PredictQueries:
         self.predictions.stop()
         self.spark.streams.removeListener(self.drops)
         self.sink.close()
+        if self.lock is not None:
+            self.lock.release()
 
 
 def read_topic(spark: SparkSession, settings: Settings) -> DataFrame:
@@ -137,7 +143,24 @@ def start(
     available_now: bool = False,
     champion: ChampionModel | None = None,
 ) -> PredictQueries:
-    """Start the query; ``available_now`` processes what the topic holds, then stops."""
+    """Start the query; ``available_now`` processes what the topic holds, then stops. A ServiceError when another
+    predictor holds the checkpoint (it names its pid)."""
+    lock = lock_predictor(settings)
+    try:
+        return _start_locked(settings, spark, lock, available_now=available_now, champion=champion)
+    except BaseException:
+        lock.release()
+        raise
+
+
+def _start_locked(
+    settings: Settings,
+    spark: SparkSession,
+    lock: CheckpointLock,
+    *,
+    available_now: bool,
+    champion: ChampionModel | None,
+) -> PredictQueries:
     check_checkpoint(spark, settings)
     predict = settings.predict
     schema = settings.warehouse.schema_name
@@ -148,7 +171,15 @@ def start(
         connection.close()
     champion = champion or load_champion(settings, spark)
     fewest = min_readings(settings.features.window_seconds, settings.features.min_readings_share)
-    sink = PredictionSink(lambda: connect(settings), schema, predict.query_name, champion, predict, fewest)
+    warehouse = settings.warehouse
+    reconnect = Reconnect(
+        warehouse.reconnect_attempts,
+        warehouse.reconnect_first_delay_seconds,
+        warehouse.reconnect_max_delay_seconds,
+    )
+    sink = PredictionSink(
+        lambda: connect(settings), schema, predict.query_name, champion, predict, fewest, reconnect
+    )
     assembled = assembled_windows(settings, read_topic(spark, settings))
     drops = WatermarkDrops(predict.query_name)
     spark.streams.addListener(drops)
@@ -159,7 +190,7 @@ def start(
         schema,
         champion.version,
     )
-    return PredictQueries(query, sink, drops, spark)
+    return PredictQueries(query, sink, drops, spark, lock)
 
 
 def _failed(queries: list[StreamingQuery]) -> Exception | None:

@@ -2,12 +2,13 @@
 testable without a stream.
 
 Input: frames with the Kafka source columns (``key``, ``value`` binary, ``topic``, ``partition``, ``offset``,
-``timestamp``). A message is valid when it is at most ``max_bytes`` long, is JSON, carries the supported
-``schema_version``, has every required field with the right type, and its motion arrays are equally long, not
-empty, at most ``MAX_READINGS_PER_MESSAGE`` long and free of nulls, with a positive ``interval_ms``, and span at
-most one second (readings x ``interval_ms`` <= ``MAX_MESSAGE_MILLIS``); anything else
-becomes a dead letter with its raw bytes, position and the first reason that applies. A valid message becomes the
-partials of its second (``watchlake.features.partials``).
+``timestamp``). A message is valid when it is at most ``max_bytes`` long, is one JSON object in UTF-8 without
+duplicate keys or unpaired UTF-16 surrogate escapes, carries the supported ``schema_version``, has every required
+field with its JSON type (never coerced: a number is not a string, a string is not a number), holds only finite
+numbers, and its motion arrays are equally long, not empty, at most ``MAX_READINGS_PER_MESSAGE`` long and free of
+nulls, with a positive ``interval_ms``, spanning at most one second (readings x ``interval_ms`` <=
+``MAX_MESSAGE_MILLIS``). Anything else becomes a dead letter with its raw bytes, position and the first reason
+that applies (``MESSAGE_SCHEMA.md`` lists them in order). A valid message becomes the partials of its second.
 """
 
 from __future__ import annotations
@@ -17,6 +18,14 @@ from pyspark.sql import functions as F
 
 from watchlake.features.assembly import assembler_input
 from watchlake.features.partials import message_partials
+from watchlake.predict.message_fields import (
+    RAW_MESSAGE,
+    VARIANT_FIELDS,
+    field_problem,
+    json_kind,
+    non_finite_field,
+    typed_message,
+)
 from watchlake.schemas import MOTION_FIELDS, WATCH_MESSAGE_V2, WATCH_MESSAGE_VERSION
 
 # Raw payloads kept in a dead letter are cut to this many characters (the warehouse column's size).
@@ -33,40 +42,76 @@ MAX_MESSAGE_MILLIS = 1000
 REQUIRED_FIELDS: tuple[str, ...] = tuple(
     field.name for field in WATCH_MESSAGE_V2.fields if not field.nullable
 )
+# A JSON \uXXXX escape of a UTF-16 surrogate, a valid high-low pair of them, and an escaped backslash (regexes).
+_SURROGATE = r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}"
+_SURROGATE_PAIR = r"\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+_ESCAPED_BACKSLASH = r"\\\\"
 
 
 def with_parse_result(messages: DataFrame, max_bytes: int) -> DataFrame:
-    """Add ``raw_size``, ``message`` (the parsed struct, or null) and ``reason`` (null when the message is valid).
+    """Add ``raw_size``, ``raw`` (the fields as parsed: strings, times and optional numbers as variants),
+    ``message`` (the ``WATCH_MESSAGE_V2`` struct), ``json_types``, ``keys`` (the object's keys in order, null
+    when the value is not a strict JSON object) and ``reason`` (null when the message is valid).
 
     Each message is parsed once: the parse sits in a one-element ``inline`` (a Generate), which the optimizer
     neither copies into the ``reason`` references nor pushes the reason filter below. As plain columns, the filter
     was pushed under the projection and ``from_json`` inlined into every reference (about 17 parses of each valid
-    message, measured in bench/predict). ``try_parse_json`` runs only for messages that did not fully parse.
+    message, measured in bench/predict). A second Generate types the fields once, from the first one's output.
+    ``try_parse_json`` runs only for messages whose keys could not be read.
     """
     size = F.coalesce(F.length("value"), F.lit(0))
     text = F.col("value").cast("string")
-    parsed = F.when(size <= max_bytes, F.from_json(text, WATCH_MESSAGE_V2, {"mode": "PERMISSIVE"}))
-    once = F.inline(F.array(F.struct(size.cast("int").alias("raw_size"), parsed.alias("message"))))
-    return messages.select("*", once).withColumn("reason", _reason(max_bytes))
+    parsed = F.when(size <= max_bytes, F.from_json(text, RAW_MESSAGE, {"mode": "PERMISSIVE"}))
+    once = F.inline(F.array(F.struct(size.cast("int").alias("raw_size"), parsed.alias("raw"))))
+    raw = F.col("raw")
+    types = F.struct(*(F.schema_of_variant(raw[name]).alias(name) for name in VARIANT_FIELDS))
+    keys = F.when(F.col("raw_size") <= max_bytes, F.json_object_keys(text))
+    typed = F.inline(
+        F.array(
+            F.struct(
+                typed_message(raw, types).alias("message"), types.alias("json_types"), keys.alias("keys")
+            )
+        )
+    )
+    return messages.select("*", once).select("*", typed).withColumn("reason", _reason(max_bytes))
 
 
 def _reason(max_bytes: int) -> Column:
     """The first rule a message breaks, as a sentence; null when it breaks none (CASE stops at the first match)."""
-    size = F.col("raw_size")
-    missing_field = F.coalesce(
-        *(F.when(F.col("message")[name].isNull(), F.lit(name)) for name in REQUIRED_FIELDS)
-    )
-    wrong_version = F.coalesce(F.col("message.schema_version"), F.lit(-1)) != WATCH_MESSAGE_VERSION
-    not_json = F.try_parse_json(F.col("value").cast("string")).isNull()
+    size, text, keys = F.col("raw_size"), F.col("value").cast("string"), F.col("keys")
     lengths = [F.size(F.col("message")[name]) for name in MOTION_FIELDS]
     readings = lengths[0]  # once the lengths are known to be equal
+    non_finite = non_finite_field()
+    version = F.col("message.schema_version")
+    field = F.coalesce(*(field_problem(f) for f in WATCH_MESSAGE_V2.fields if f.name != "schema_version"))
     null_in = _first_with_null()
     return (
         F.when(size == 0, F.lit("empty message"))
         .when(size > max_bytes, F.lit(f"message larger than {max_bytes} bytes"))
-        .when((wrong_version | missing_field.isNotNull()) & not_json, F.lit("not a JSON document"))
-        .when(wrong_version, F.lit(f"schema_version is not {WATCH_MESSAGE_VERSION}"))
-        .when(missing_field.isNotNull(), F.concat(F.lit("missing or mistyped field: "), missing_field))
+        # Before the JSON checks: a bare NaN or Infinity, which Spark reads, makes the document strict-invalid.
+        .when(non_finite.isNotNull(), F.concat(non_finite, F.lit(" is not a finite number")))
+        .when(keys.isNull() & F.try_parse_json(text).isNull(), F.lit("not a JSON document"))
+        .when(keys.isNull(), F.concat(F.lit("not a JSON object but "), json_kind(_top_level_type(text))))
+        .when(~F.is_valid_utf8(text), F.lit("not UTF-8 text"))
+        .when(
+            F.size(keys) > F.size(F.array_distinct(keys)),
+            F.concat(F.lit("duplicate key in the JSON object: "), _first_duplicate(keys)),
+        )
+        .when(
+            text.contains("\\u") & _lone_surrogate(text),
+            F.lit(
+                "unpaired UTF-16 surrogate escape (\\uD800-\\uDFFF) in a string: it cannot be kept as sent"
+            ),
+        )
+        .when(
+            version.isNull() & ~F.array_contains(keys, "schema_version"),
+            F.lit("missing field: schema_version"),
+        )
+        .when(
+            F.coalesce(version, F.lit(-1)) != WATCH_MESSAGE_VERSION,
+            F.lit(f"schema_version is not {WATCH_MESSAGE_VERSION}"),
+        )
+        .when(field.isNotNull(), field)
         .when(
             ~F.col("message.device_id").rlike(DEVICE_ID_PATTERN),
             F.lit(f"device_id is not 1-{MAX_DEVICE_ID_CHARS} characters without control characters"),
@@ -84,6 +129,23 @@ def _reason(max_bytes: int) -> Column:
             F.lit(f"readings span more than {MAX_MESSAGE_MILLIS} ms"),
         )
     )
+
+
+def _top_level_type(text: Column) -> Column:
+    return F.schema_of_variant(F.try_parse_json(text))
+
+
+def _first_duplicate(keys: Column) -> Column:
+    """The first key that appears a second time (only evaluated for objects that have one)."""
+    return F.filter(keys, lambda key, i: F.array_position(keys, key) <= i)[0]
+
+
+def _lone_surrogate(text: Column) -> Column:
+    """True when a string of the JSON text holds a surrogate escape outside a high-low pair. Spark would store it
+    as '?', so two ids could collapse into one. Escaped backslashes go first (``\\\\ud800`` is not an escape),
+    then the valid pairs; any surrogate escape left is unpaired."""
+    unescaped = F.regexp_replace(text, _ESCAPED_BACKSLASH, "")
+    return F.regexp_replace(unescaped, _SURROGATE_PAIR, "").rlike(_SURROGATE)
 
 
 def _first_with_null() -> Column:

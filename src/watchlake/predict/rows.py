@@ -17,6 +17,7 @@ from watchlake.warehouse.tables import ANNOTATION_QUEUE, DEAD_LETTERS, PREDICTIO
 
 LAST_ARRIVAL = "last_arrived_at"
 CONFIDENCE_MEASURES = ("max_probability", "margin", "entropy")
+_EPOCH = datetime(1970, 1, 1)  # windows hold naive UTC times
 
 
 @dataclass(frozen=True)
@@ -163,4 +164,40 @@ def to_late_rows(origins: Sequence[Any]) -> list[tuple[Any, ...]]:
             f"late or repeated: the windows of its second ({when:%Y-%m-%d %H:%M:%S}) were scored or hold it"
         )
         rows.append(_row_of(DEAD_LETTERS, {**columns, "raw_value": None, "reason": reason}))
+    return rows
+
+
+# A window set aside is not a Kafka record: its dead letter's partition is this, its offset the window's start in
+# epoch milliseconds and its topic names the watch, so the (topic, partition, offset) key stays one row per window.
+WINDOW_PARTITION = -1
+_REASON_CHARS = 256  # the DEAD_LETTERS reason column
+
+
+def to_unscorable_rows(windows: Sequence[Window]) -> list[tuple[Any, ...]]:
+    """DEAD_LETTERS rows of windows with a NaN or infinite feature value, which must not be scored.
+
+    Key: topic ``window:<device_id>``, partition ``WINDOW_PARTITION``, offset = window start (epoch ms); the raw
+    value is a JSON description of the window; the reason names the non-finite features."""
+    rows = []
+    for window in windows:
+        names = [name for name, v in zip(FEATURE_COLUMNS, window.values, strict=True) if not np.isfinite(v)]
+        described = {
+            "device_id": window.device_id,
+            "window_start": window.window_start.isoformat(),
+            "window_end": window.window_end.isoformat(),
+            "events": window.events,
+            "non_finite_features": names,
+        }
+        raw = _json(described)
+        reason = f"window not scored: NaN or infinite features {', '.join(names)}"
+        columns = {
+            "topic": f"window:{window.device_id}",
+            "kafka_partition": WINDOW_PARTITION,
+            "kafka_offset": round((window.window_start - _EPOCH).total_seconds() * 1000),
+            "raw_value": raw,
+            "raw_size": len(raw.encode()),
+            "reason": reason if len(reason) <= _REASON_CHARS else reason[: _REASON_CHARS - 3] + "...",
+            "received_at": window.last_arrived_at,
+        }
+        rows.append(_row_of(DEAD_LETTERS, columns))
     return rows

@@ -29,24 +29,49 @@ from watchlake.features.transforms import (
     decode_feature_values,
     feature_values,
 )
-from watchlake.predict.rows import LAST_ARRIVAL, Window, to_dead_letter_rows, to_late_rows, to_sink_rows
-from watchlake.scoring import ChampionModel, score_values
+from watchlake.predict.rows import (
+    LAST_ARRIVAL,
+    Window,
+    to_dead_letter_rows,
+    to_late_rows,
+    to_sink_rows,
+    to_unscorable_rows,
+)
+from watchlake.scoring import ChampionModel, finite_rows, score_values
 from watchlake.settings import PredictSettings
-from watchlake.warehouse.batches import BatchWrite, is_committed, write_batch
+from watchlake.warehouse.batches import (
+    BatchWrite,
+    Reconnect,
+    is_committed,
+    retry_lost_connection,
+    write_batch,
+)
 from watchlake.warehouse.tables import ANNOTATION_QUEUE, DEAD_LETTERS, PREDICTIONS
 
 log = logging.getLogger(__name__)
 
 
 class WarehouseSink:
-    """Holds one warehouse connection for a query and reopens it after a failure."""
+    """Holds one warehouse connection for a query and reopens it after a failure; a lost connection is retried
+    as ``reconnect`` says (the query survives a warehouse restart)."""
 
-    def __init__(self, connect: Callable[[], Any], schema: str, query_name: str) -> None:
+    def __init__(
+        self,
+        connect: Callable[[], Any],
+        schema: str,
+        query_name: str,
+        reconnect: Reconnect | None = None,
+    ) -> None:
         self._connect = connect
         self._connection: Any = None
         self.schema = schema
         self.query_name = query_name
+        self.reconnect = reconnect or Reconnect()
         self.writes: list[BatchWrite] = []
+
+    def _retrying(self, work: Callable[[], Any], batch_id: int) -> Any:
+        what = f"{self.query_name} batch {batch_id}"
+        return retry_lost_connection(work, reconnect=self.reconnect, on_lost=self.close, what=what)
 
     @property
     def connection(self) -> Any:
@@ -60,7 +85,10 @@ class WarehouseSink:
         The batch is still executed: a stateful query's state stores must commit every batch, replays included
         (Spark 4.1 fails the query otherwise), and the state must advance exactly as it did the first time.
         """
-        if not is_committed(self.connection, self.schema, self.query_name, batch_id):
+        committed = self._retrying(
+            lambda: is_committed(self.connection, self.schema, self.query_name, batch_id), batch_id
+        )
+        if not committed:
             return False
         batch.write.format("noop").mode("overwrite").save()
         log.info("%s batch %d already committed: replay skipped", self.query_name, batch_id)
@@ -68,7 +96,10 @@ class WarehouseSink:
 
     def commit(self, batch_id: int, rows_by_table: dict[Any, list[tuple[Any, ...]]]) -> None:
         try:
-            write = write_batch(self.connection, self.schema, self.query_name, batch_id, rows_by_table)
+            write = self._retrying(
+                lambda: write_batch(self.connection, self.schema, self.query_name, batch_id, rows_by_table),
+                batch_id,
+            )
         except Exception:
             self.close()  # the next batch (or the replay after a restart) starts on a fresh connection
             raise
@@ -122,8 +153,9 @@ class PredictionSink(WarehouseSink):
         champion: ChampionModel,
         predict: PredictSettings,
         min_readings: int,
+        reconnect: Reconnect | None = None,
     ) -> None:
-        super().__init__(connect, schema, query_name)
+        super().__init__(connect, schema, query_name, reconnect)
         self.champion = champion
         self.predict = predict
         self.min_readings = min_readings  # fewer events: the window is marked partial
@@ -141,8 +173,8 @@ class PredictionSink(WarehouseSink):
         letters = [row[PASSTHROUGH] for row in rows if row[PASSTHROUGH] is not None]
         late = [row[LATE] for row in rows if row[LATE] is not None]
         closed = [row for row in rows if row[WINDOW_START] is not None]
-        predictions, queued = self.score_closed(closed, batch_id)
-        dead = to_dead_letter_rows(letters) + to_late_rows(late)
+        predictions, queued, unscorable = self.score_closed(closed, batch_id)
+        dead = to_dead_letter_rows(letters) + to_late_rows(late) + unscorable
         clock["scoring"] = time.perf_counter()
         self.commit(batch_id, {PREDICTIONS: predictions, ANNOTATION_QUEUE: queued, DEAD_LETTERS: dead})
         clock["commit"] = time.perf_counter()
@@ -168,16 +200,20 @@ class PredictionSink(WarehouseSink):
 
     def score_closed(
         self, closed: list[Any], batch_id: int
-    ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-        """Prediction rows and annotation-queue rows of the batch's closed windows."""
+    ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+        """Prediction rows and annotation-queue rows of the batch's closed windows, and dead letters of those
+        with a NaN or infinite feature (never scored)."""
         decoded = [decode_feature_values(row[FEATURE_VALUES]) for row in closed]
         windows = [_window(row, features) for row, features in zip(closed, decoded, strict=True)]
         values = np.array([window.values for window in windows], dtype=float).reshape(
             len(windows), len(FEATURE_COLUMNS)
         )
-        modes = [features.location_type_mode for features in decoded]
-        scores = score_values(self.champion, values, {CATEGORICAL_COLUMNS[0]: modes})
-        return to_sink_rows(
+        finite = finite_rows(values)  # a window with a NaN or infinite feature is set aside, never scored
+        unscorable = to_unscorable_rows([w for w, ok in zip(windows, finite, strict=True) if not ok])
+        windows = [window for window, ok in zip(windows, finite, strict=True) if ok]
+        modes = [features.location_type_mode for features, ok in zip(decoded, finite, strict=True) if ok]
+        scores = score_values(self.champion, values[finite], {CATEGORICAL_COLUMNS[0]: modes})
+        return *to_sink_rows(
             windows,
             scores,
             classes=self.champion.classes,
@@ -189,4 +225,4 @@ class PredictionSink(WarehouseSink):
             threshold=self.predict.low_confidence_threshold,
             max_queued=self.predict.max_queued_per_batch,
             min_readings=self.min_readings,
-        )
+        ), unscorable

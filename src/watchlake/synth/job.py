@@ -17,6 +17,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.streaming import StreamingQuery
 
 from watchlake.casas.format import file_name
+from watchlake.checkpoint_lock import lock_checkpoint
 from watchlake.errors import ConfigError
 from watchlake.lake import Lake
 from watchlake.messages import to_json_messages
@@ -230,16 +231,21 @@ def run_stream(
 ) -> StreamResult:
     """Stream for about ``seconds`` at a target ``rows_per_second`` (readings); returns what was written.
 
-    ``fresh``: start from id 0 instead of resuming the last stream (see :func:`forget_stream_position`)."""
-    if fresh and forget_stream_position(spark, settings):
-        log.info("generate: previous stream position forgotten; ids start again at 0")
-    query = start_stream(spark, settings, stats, rows_per_second)
-    started = time.monotonic()
+    ``fresh``: start from id 0 instead of resuming the last stream (see :func:`forget_stream_position`). A
+    ServiceError when another generator holds the checkpoint (it names its pid)."""
+    lock = lock_checkpoint(settings, QUERY_NAME, "generator")
     try:
-        while time.monotonic() - started < seconds and query.isActive:
-            query.awaitTermination(min(1.0, seconds))
+        if fresh and forget_stream_position(spark, settings):
+            log.info("generate: previous stream position forgotten; ids start again at 0")
+        query = start_stream(spark, settings, stats, rows_per_second)
+        started = time.monotonic()
+        try:
+            while time.monotonic() - started < seconds and query.isActive:
+                query.awaitTermination(min(1.0, seconds))
+        finally:
+            stop_between_batches(query)
     finally:
-        stop_between_batches(query)
+        lock.release()
     elapsed = time.monotonic() - started
     if query.exception() is not None:
         raise RuntimeError(f"the generate stream failed: {query.exception()}")

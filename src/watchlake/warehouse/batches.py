@@ -3,20 +3,25 @@
 A micro-batch's rows for every table and its ledger row (query name, batch id) are committed in one transaction.
 A replayed batch (same query, same batch id, as Spark does after a restart) finds its ledger row and changes
 nothing; rows are MERGEd on their natural key, so a window scored again in a later batch is updated, not
-duplicated.
+duplicated. A lost connection (a warehouse restart) is retried with bounded, logged exponential backoff
+(:func:`retry_lost_connection`): the ledger makes a retry of a commit whose outcome was unknown harmless.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
+import psycopg2
 from psycopg2.extras import execute_values
 
+from watchlake.errors import ServiceError
 from watchlake.warehouse.tables import BATCH_LEDGER, Table, merge_sql
 
 log = logging.getLogger(__name__)
@@ -24,6 +29,66 @@ COPY_FROM_CLIENT_SINCE = 90_000  # psycopg2 server_version of PostgreSQL 9.0; Re
 CSV_NULL = "\\N"
 
 Row = Sequence[Any]
+T = TypeVar("T")
+# What a lost or refused connection raises: psycopg2 on a dropped socket or a failed login, ServiceError from
+# watchlake.warehouse.connection.connect while the server is down.
+LOST_CONNECTION: tuple[type[Exception], ...] = (
+    psycopg2.OperationalError,
+    psycopg2.InterfaceError,
+    ServiceError,
+)
+
+
+@dataclass(frozen=True)
+class Reconnect:
+    """How long to retry a lost warehouse connection: ``attempts`` tries in all, the first retry after
+    ``first_delay_seconds``, each next one twice as late, at most ``max_delay_seconds`` apart."""
+
+    attempts: int = 8
+    first_delay_seconds: float = 0.5
+    max_delay_seconds: float = 30.0
+
+    def delays(self) -> list[float]:
+        """The waits before the second, third, ... attempt."""
+        first, cap = self.first_delay_seconds, self.max_delay_seconds
+        return [min(cap, first * 2**retry) for retry in range(self.attempts - 1)]
+
+
+def retry_lost_connection(
+    work: Callable[[], T],
+    *,
+    reconnect: Reconnect,
+    on_lost: Callable[[], None],
+    what: str,
+    sleep: Callable[[float], None] = time.sleep,
+) -> T:
+    """``work()``, run again after ``on_lost()`` (drop the connection, so the next try opens a new one) and a
+    backoff wait each time it loses its connection; a ServiceError once ``reconnect.attempts`` tries failed. Other
+    errors propagate at once. Each retry is logged as a warning naming ``what`` and the error."""
+    delays = reconnect.delays()
+    for attempt in range(1, len(delays) + 2):
+        try:
+            return work()
+        except LOST_CONNECTION as error:
+            on_lost()
+            problem = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            if attempt > len(delays):
+                raise ServiceError(
+                    f"{what}: the warehouse connection is lost ({problem}) and {attempt} attempts over "
+                    f"{sum(delays):.0f} s failed; check the warehouse (`watchlake status`), then start the "
+                    "stream again: it resumes where it stopped (warehouse.reconnect_* set how long it waits)"
+                ) from error
+            delay = delays[attempt - 1]
+            log.warning(
+                "%s: warehouse connection lost (%s); attempt %d of %d in %.1f s",
+                what,
+                problem,
+                attempt + 1,
+                len(delays) + 1,
+                delay,
+            )
+            sleep(delay)
+    raise AssertionError("unreachable")  # the loop returns or raises
 
 
 @dataclass(frozen=True)
@@ -99,7 +164,9 @@ def write_batch(
             )
         connection.commit()
     except BaseException:
-        connection.rollback()
+        # On a lost connection the rollback fails too; the first error is the one to report.
+        with contextlib.suppress(*LOST_CONNECTION):
+            connection.rollback()
         raise
     return BatchWrite(query_name, batch_id, replayed=False, rows=merged)
 
