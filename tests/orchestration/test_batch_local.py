@@ -19,6 +19,7 @@ def test_batch_dag_runs_every_stage_into_the_lake(
     airflow_home: Path,  # noqa: F811
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
+    postgres_service,
 ) -> None:
     from airflow.dag_processing.dagbag import DagBag
 
@@ -34,6 +35,12 @@ def test_batch_dag_runs_every_stage_into_the_lake(
         "WATCHLAKE_SAMPLE__GROUPS": "1",
         "WATCHLAKE_SAMPLE__HOURS": "0.1",
         "WATCHLAKE_ORCHESTRATION__TARGET": "local",
+        # Each task is a process of its own: they share the catalog through the test PostgreSQL's metastore.
+        "WATCHLAKE_WAREHOUSE__HOST": postgres_service.warehouse.host,
+        "WATCHLAKE_WAREHOUSE__PORT": str(postgres_service.warehouse.port),
+        "WATCHLAKE_WAREHOUSE__USER": postgres_service.warehouse.user,
+        "WATCHLAKE_WAREHOUSE__DATABASE": postgres_service.warehouse.database,
+        "WATCHLAKE_CATALOG__METASTORE_DATABASE": postgres_service.catalog.metastore_database,
     }
     for key, value in variables.items():
         monkeypatch.setenv(key, value)

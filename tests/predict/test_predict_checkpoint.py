@@ -44,7 +44,7 @@ def test_reset_removes_checkpoint_and_ledger_but_keeps_rows(spark, postgres_sett
     connection = psycopg2.connect(**connection_kwargs(settings))
     try:
         ensure_tables(connection, schema)
-        row = ("w1", T0, T0, "Relax", "{}", 1.0, 1.0, 0.0, 600, "1", "predict", 0, T0, 5.0)
+        row = ("w1", T0, T0, "Relax", "{}", 1.0, 1.0, 0.0, 600, False, "1", "predict", 0, T0, 5.0)
         write_batch(connection, schema, "predict", 0, {PREDICTIONS: [row]})
         write_batch(connection, schema, "other-query", 0, {})
         assert reset(spark, settings) == (True, 1)

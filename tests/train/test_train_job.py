@@ -56,6 +56,8 @@ def lake_settings(spark, tmp_path: Path):
         tmp_path,
         catalog={"kind": "none", "database": "watchlake"},
         train={"num_trees": 10, "max_depth": 5, "test_fraction": 0.34},
+        # 1 Hz readings: a whole 60 s window holds 60 of the 600 a 10 Hz watch would send
+        features={"min_readings_share": 0.05},
     )
     rng = random.Random(1)
     rows = [row for n in range(1, 4) for row in _participant_rows(f"p{n}", rng)]

@@ -10,14 +10,37 @@ import pytest
 
 from watchlake.warehouse.batches import committed_batches, write_batch
 from watchlake.warehouse.connection import connection_kwargs
-from watchlake.warehouse.tables import DEAD_LETTERS, PREDICTIONS, ensure_tables, merge_sql
+from watchlake.warehouse.tables import (
+    DEAD_LETTERS,
+    PREDICTIONS,
+    Table,
+    create_table_sql,
+    ensure_tables,
+    merge_sql,
+)
 
 pytestmark = pytest.mark.services
 T0 = datetime(2026, 1, 1, 12, 0)
 
 
 def prediction(device: str, predicted: str, batch_id: int = 0) -> tuple[Any, ...]:
-    return (device, T0, T0, predicted, '{"Relax": 1.0}', 1.0, 1.0, 0.0, 600, "1", "q", batch_id, T0, 5.0)
+    return (
+        device,
+        T0,
+        T0,
+        predicted,
+        '{"Relax": 1.0}',
+        1.0,
+        1.0,
+        0.0,
+        600,
+        False,
+        "1",
+        "q",
+        batch_id,
+        T0,
+        5.0,
+    )
 
 
 @pytest.fixture
@@ -111,9 +134,15 @@ def test_ensure_tables_adds_a_later_column_to_an_older_table(postgres_settings) 
     schema = postgres_settings.warehouse.schema_name
     connection = psycopg2.connect(**connection_kwargs(postgres_settings))
     try:
-        with connection.cursor() as cursor:  # the predictions table as it was before `partial`
-            cursor.execute(f"CREATE TABLE {schema}.predictions (device_id VARCHAR(64) PRIMARY KEY)")
-            cursor.execute(f"INSERT INTO {schema}.predictions VALUES ('w1')")
+        older = Table(
+            PREDICTIONS.name, tuple(c for c in PREDICTIONS.columns if c[0] != "partial"), PREDICTIONS.key
+        )
+        old_row = [value for value in prediction("w1", "Relax") if value is not False]
+        with connection.cursor() as cursor:  # the predictions table as it was before `partial`, with a row
+            cursor.execute(create_table_sql(older, schema))
+            cursor.execute(
+                f"INSERT INTO {schema}.predictions VALUES ({', '.join(['%s'] * len(old_row))})", old_row
+            )
         connection.commit()
         ensure_tables(connection, schema)
         ensure_tables(connection, schema)  # again: nothing left to add

@@ -19,8 +19,14 @@ def read_windows(spark: SparkSession, lake: Lake) -> DataFrame:
         raise DataQualityError(
             f"no feature windows at {lake.windows}: run `watchlake features` first"
         ) from error
+    if not versions:
+        raise DataQualityError(
+            f"the features stage wrote no windows at {lake.windows}: every window had fewer readings than "
+            "features.min_readings_share of the expected 10 Hz ones, or there are no readings; check the "
+            "processed readings and run `watchlake features` again"
+        )
     if versions != {FEATURE_VERSION}:
-        found = sorted(versions) or "none"
+        found = sorted(versions)
         raise DataQualityError(
             f"the windows at {lake.windows} have feature version {found}, this code computes "
             f"{FEATURE_VERSION}: run `watchlake features` again"
