@@ -2,7 +2,8 @@
 # Set up watchlake on a fresh machine: Python venv and packages, system packages, JVM jars.
 # Re-running is cheap: each step skips what is already in place.
 #   scripts/setup.sh           what the pipeline needs
-#   scripts/setup.sh --test    plus the test tools (pytest, moto, duckdb, ruff) and Airflow (the suite tests the DAGs)
+#   scripts/setup.sh --test    plus the test tools (pytest, moto, duckdb, ruff, Selenium with Debian's Chromium) and
+#                              Airflow (the suite tests the DAGs)
 #   scripts/setup.sh --airflow plus Airflow 3 and the Amazon provider (the DAGs, `watchlake airflow`)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,7 +14,7 @@ for arg in "$@"; do
   case "$arg" in
     --test) extras="[test]"; airflow=1 ;;
     --airflow) airflow=1 ;;
-    -h|--help) sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "setup.sh: unknown option $arg (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -30,6 +31,10 @@ need_apt=()
 command -v javac >/dev/null || need_apt+=(openjdk-17-jdk-headless)  # javac builds jvm/functions
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
 command -v mvn >/dev/null || need_apt+=(maven)
+if [ -n "$extras" ]; then  # the browser tests of the web pages drive Debian's Chromium with Selenium
+  command -v chromium >/dev/null || need_apt+=(chromium)
+  command -v chromedriver >/dev/null || need_apt+=(chromium-driver)
+fi
 if ((${#need_apt[@]})); then
   say "installing system packages: ${need_apt[*]}"
   sudo_cmd=""; [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
