@@ -35,6 +35,14 @@ def register_functions(spark: SparkSession) -> None:
         spark.udf.registerJavaFunction(name, java_class, return_type)
 
 
+def path_exists(spark: SparkSession, path: str) -> bool:
+    """Whether ``path`` exists on its file system (local, S3A, HDFS), asked through Hadoop: reading a missing path
+    would log a Java FileNotFoundException trace before the error the caller turns into advice."""
+    jvm, hadoop_conf = spark._jvm, spark._jsc.hadoopConfiguration()  # type: ignore[union-attr]
+    hadoop_path = jvm.org.apache.hadoop.fs.Path(path)
+    return bool(hadoop_path.getFileSystem(hadoop_conf).exists(hadoop_path))
+
+
 def assemble(
     rows: DataFrame,
     *,

@@ -73,7 +73,7 @@ def _connect(settings: Settings) -> Any:
     try:
         return psycopg2.connect(**kwargs)
     except psycopg2.OperationalError as error:
-        reason = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
+        reason = " ".join(str(error).split()) or type(error).__name__
         raise ServiceError(
             f"catalog: the Hive metastore database {database!r} on PostgreSQL {warehouse.host}:{warehouse.port} "
             f"(warehouse.host/port/user) does not answer ({reason}); run `watchlake up postgres` to start it and "

@@ -13,6 +13,7 @@ from pyspark.sql import SparkSession
 
 from watchlake.casas.format import FILE_GLOB, HEADER_LINE, TYPES_LINE, participant_from_path, validate_header
 from watchlake.errors import FormatError, IngestError
+from watchlake.jvm import path_exists
 
 
 @dataclass(frozen=True)
@@ -30,13 +31,18 @@ def list_staged_files(spark: SparkSession, staging: str) -> list[StagedFile]:
     Raises IngestError when there is nothing staged, FormatError when a file name has no participant number or two
     files name the same participant.
     """
+    if not path_exists(spark, staging):
+        raise IngestError(f"the staging area {staging} does not exist; run `watchlake ingest` first")
     try:
         reader = spark.read.option("recursiveFileLookup", "true").option("pathGlobFilter", FILE_GLOB)
         paths = sorted(reader.text(staging).inputFiles())
     except AnalysisException as error:
-        raise IngestError(
-            f"cannot read the staging area {staging} ({error.getCondition()}); run `watchlake ingest` first"
-        ) from None
+        what = (
+            "does not exist"
+            if error.getCondition() == "PATH_NOT_FOUND"
+            else f"cannot be read ({error.getCondition()})"
+        )
+        raise IngestError(f"the staging area {staging} {what}; run `watchlake ingest` first") from None
     if not paths:
         raise IngestError(f"no {FILE_GLOB} files under {staging}; run `watchlake ingest` first")
     files: dict[str, StagedFile] = {}

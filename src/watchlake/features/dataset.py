@@ -6,19 +6,21 @@ from pyspark.sql import DataFrame, SparkSession
 
 from watchlake.errors import DataQualityError
 from watchlake.features.transforms import FEATURE_VERSION, LABELLED_WINDOWS
+from watchlake.jvm import path_exists
 from watchlake.lake import Lake
 
 
 def read_windows(spark: SparkSession, lake: Lake) -> DataFrame:
     """The labelled windows of ``watchlake features``; DataQualityError when they are missing or were computed
     by another feature version (both mean: run ``watchlake features``)."""
+    missing = DataQualityError(f"no feature windows at {lake.windows}: run `watchlake features` first")
+    if not path_exists(spark, lake.windows):
+        raise missing
     try:
         windows = spark.read.schema(LABELLED_WINDOWS).parquet(lake.windows)
         versions = {row[0] for row in windows.select("feature_version").distinct().collect()}
     except Exception as error:
-        raise DataQualityError(
-            f"no feature windows at {lake.windows}: run `watchlake features` first"
-        ) from error
+        raise missing from error
     if not versions:
         raise DataQualityError(
             f"the features stage wrote no windows at {lake.windows}: every window had fewer readings than "

@@ -9,6 +9,7 @@ from typing import Literal
 from pyspark.sql import SparkSession
 
 from watchlake.errors import ConfigError, DataQualityError
+from watchlake.jvm import path_exists
 from watchlake.lake import Lake
 from watchlake.schemas import ACTIVITY_STATS
 from watchlake.settings import Settings
@@ -74,6 +75,8 @@ def load_stats(spark: SparkSession, settings: Settings, source: StatsSource = "l
 def load_activity_stats(spark: SparkSession, settings: Settings) -> ActivityStats:
     """The statistics last written by ``watchlake stats``, read from the lake by path (no metastore needed)."""
     path = Lake.from_settings(settings).activity_stats
+    if not path_exists(spark, path):
+        raise DataQualityError(f"no activity statistics at {path}: run `watchlake stats` first")
     try:
         rows = spark.read.schema(ACTIVITY_STATS).parquet(path).collect()
     except Exception as error:  # Spark raises AnalysisException for a missing path
