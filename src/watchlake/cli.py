@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 from watchlake import __version__
 from watchlake.commandline import add_command, settings_of
-from watchlake.errors import WatchlakeError
+from watchlake.errors import NOTHING_TO_DO_EXIT, WatchlakeError
 from watchlake.stages import STAGES, TOOLS, Stage, commands_of, run_stage, stage
 
 
@@ -46,7 +46,7 @@ def _run_stage_command(args: argparse.Namespace) -> int:
         return int(answered)
     result = run_stage(args.stage, settings, **module.options(args))
     print(f"{args.stage}: {module.summary(result)}")
-    return 0
+    return NOTHING_TO_DO_EXIT if getattr(result, "skipped", False) else 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -55,6 +55,11 @@ def build_parser() -> argparse.ArgumentParser:
         description=(
             "Stage, clean, model, generate and classify Apple Watch sensor data (WSU CASAS smartwatch "
             "archives). Settings come from conf/<env>.yaml, overridden by WATCHLAKE_* environment variables."
+        ),
+        epilog=(
+            "Exit status: 0 done; 1 failed (the message says why and what to do); 2 bad settings or arguments; "
+            f"{NOTHING_TO_DO_EXIT} nothing to do (for example retrain without new labels; a DAG shows it as skipped); "
+            "130 interrupted."
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

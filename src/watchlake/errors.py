@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+# The exit status of a stage that had nothing to do (its result says ``skipped``, e.g. retrain without new labels):
+# not a failure, and not a run either. A DAG task shows it as skipped.
+NOTHING_TO_DO_EXIT = 99
+
 
 class WatchlakeError(Exception):
     """Base of all expected failures; the CLI prints the message and exits non-zero without a traceback."""
@@ -33,6 +37,12 @@ class DataQualityError(WatchlakeError):
 
 class ModelError(WatchlakeError):
     """No model is registered, or a model cannot be loaded or promoted."""
+
+
+class StageSkipped(WatchlakeError):
+    """A stage run by a DAG task exited with NOTHING_TO_DO_EXIT; the message is its summary line."""
+
+    exit_code = NOTHING_TO_DO_EXIT
 
 
 class OrchestrationError(WatchlakeError):

@@ -12,7 +12,7 @@ from collections import deque
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from watchlake.errors import OrchestrationError
+from watchlake.errors import NOTHING_TO_DO_EXIT, OrchestrationError, StageSkipped
 from watchlake.settings import Settings, load_settings
 from watchlake.stages import stage
 
@@ -30,7 +30,8 @@ def stage_command(name: str, arguments: Sequence[str] = ()) -> list[str]:
 def run_local(name: str, arguments: Sequence[str] = (), env: Mapping[str, str] | None = None) -> str:
     """Run stage ``name`` through the CLI in a subprocess (environment ``env``, default this process's), logging
     every output line; returns the stage's summary line (the ``<name>: ...`` line the CLI prints).
-    Raises OrchestrationError with the output's last lines when the stage exits non-zero."""
+    Raises StageSkipped when the stage had nothing to do (exit NOTHING_TO_DO_EXIT), OrchestrationError with the
+    output's last lines when it exits non-zero otherwise."""
     command = stage_command(name, arguments)
     log.info("running %s", " ".join(command))
     tail: deque[str] = deque(maxlen=ERROR_TAIL_LINES)
@@ -49,6 +50,8 @@ def run_local(name: str, arguments: Sequence[str] = (), env: Mapping[str, str] |
             tail.append(line)
             if line.startswith(f"{name}: "):
                 summary = line
+    if child.returncode == NOTHING_TO_DO_EXIT:
+        raise StageSkipped(summary or f"{name}: nothing to do")
     if child.returncode != 0:
         raise OrchestrationError(
             f"stage {name} exited with code {child.returncode}; its last lines:\n" + "\n".join(tail)
