@@ -19,12 +19,19 @@ START_DATE = datetime(2026, 1, 1, tzinfo=UTC)
 
 def run_stage_task(dag_id: str, name: str) -> str:
     """The body of every task: stage ``name`` of pipeline ``dag_id`` with the run's parameters, on the target in
-    settings. Its summary line is the task's return value (XCom) and in its log."""
+    settings. Its summary line is the task's return value (XCom) and in its log; a stage with nothing to do (retrain
+    without new labels) makes the task skipped, and the tasks after it skip too."""
+    from airflow.sdk.exceptions import AirflowSkipException
+
+    from watchlake.errors import StageSkipped
     from watchlake.orchestration.tasks import run_task
 
     context = get_current_context()
     arguments = stage_arguments(pipeline(dag_id), name, context["params"])
-    return run_task(name, arguments, context)
+    try:
+        return run_task(name, arguments, context)
+    except StageSkipped as skipped:
+        raise AirflowSkipException(str(skipped)) from None
 
 
 def build_dag(dag_id: str) -> DAG:
