@@ -65,9 +65,10 @@ def label_rows(settings: Settings, as_of: datetime | None = None) -> Any:
     return rows.sort_values([EVENT_TIME, CREATED]).reset_index(drop=True)
 
 
-def latest_label_time(settings: Settings) -> datetime | None:
-    """The newest ``labelled_at`` in the store (naive UTC), undos included; None when the store is empty."""
-    rows = label_rows(settings)
+def latest_label_time(settings: Settings, as_of: datetime | None = None) -> datetime | None:
+    """The newest ``labelled_at`` at or before ``as_of`` (default now) in the store, naive UTC, undos included;
+    None when the store holds no such row."""
+    rows = label_rows(settings, as_of)
     if rows.empty:
         return None
     return rows[EVENT_TIME].max().to_pydatetime().astimezone(UTC).replace(tzinfo=None)
