@@ -170,3 +170,20 @@ def test_retrain_without_champion_says_to_train_first(spark, tmp_path):
 
     with pytest.raises(ModelError, match="run `watchlake train` first"):
         run(make_settings(tmp_path, catalog={"kind": "none"}), spark)
+
+
+def test_retrain_refuses_training_data_of_one_class(spark, retrain_settings):
+    from watchlake.errors import DataQualityError
+    from watchlake.feature_store.push import push_labels
+    from watchlake.retrain.job import run
+    from watchlake.train.transforms import choose_test_keys
+
+    windows = _base_windows(spark, retrain_settings)
+    test_keys = choose_test_keys({row["participant"] for row in windows}, 0.34, retrain_settings.train.seed)
+    # every training window relabelled Relax: the challenger's training data hold one class
+    push_labels(
+        retrain_settings, [_label_of(row, "Relax") for row in windows if row["participant"] not in test_keys]
+    )
+    with pytest.raises(DataQualityError, match=r"fewer than two activity classes \(only 'Relax'\)"):
+        run(retrain_settings, spark)
+    assert ModelRegistry.from_settings(retrain_settings).versions() == [1]
