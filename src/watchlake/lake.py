@@ -2,7 +2,7 @@
 
 Layers: ``staging`` holds the CASAS CSVs as delivered (immutable; synthetic data enters here too), ``processed``
 the cleaned readings, ``rejected`` the rows cleaning refused with a reason, ``stats``, ``features``, ``models``,
-``predictions``, ``reports``, and ``checkpoints`` for streaming queries.
+``predictions``, ``reports``, ``feature_store`` (Feast's offline store of labels), and ``checkpoints`` for streaming queries.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ LAYERS = (
     "reports",
     "checkpoints",
     "manifests",
+    "feature_store",
 )
 
 
@@ -97,6 +98,16 @@ class Lake:
         return join(self.layer("predictions"), "_scratch")
 
     @property
+    def feature_store(self) -> str:
+        """The Feast offline store of annotated windows (local and file-based stores): one Parquet file of label
+        rows, appended to on every push, never rewritten row by row."""
+        return self.layer("feature_store")
+
+    @property
+    def window_labels(self) -> str:
+        return join(self.feature_store, "window_labels.parquet")
+
+    @property
     def reports(self) -> str:
         return self.layer("reports")
 
@@ -109,6 +120,12 @@ class Lake:
     def train_reports(self) -> str:
         """One folder per training run: ``<run id>/metrics.json`` and ``confusion_matrix.png``."""
         return join(self.reports, "train")
+
+    @property
+    def retrain_reports(self) -> str:
+        """One folder per ``watchlake retrain`` run: ``retrain.json`` (both models' figures, the decision) and
+        a confusion-matrix PNG per model."""
+        return join(self.reports, "retrain")
 
     @property
     def synthetic_staging(self) -> str:

@@ -170,6 +170,31 @@ class TrainSettings(_Section):
     promotion_metric: Literal["macro_f1", "accuracy", "weighted_f1"] = "macro_f1"
     model_name: str = Field(default="activity", pattern=r"^[A-Za-z0-9_-]+$")
     seed: int = 42
+    # watchlake retrain: this share of the feature store's labelled windows is held out (chosen by a seeded hash
+    # of the window, so the same windows stay held out as labels accumulate) and scored with the base held-out
+    # participants.
+    label_test_fraction: float = Field(default=0.3, ge=0, lt=1)
+    label_seed: int = 17
+
+
+class FeatureStoreSettings(_Section):
+    """The Feast feature store of annotated windows (``watchlake.feature_store``).
+
+    Locally the online store is the warehouse's PostgreSQL (``warehouse.*``, schema ``online_schema``) and the
+    offline store Parquet in the lake (``Lake.feature_store``). ``online_store`` / ``offline_store`` given here
+    (conf/aws.yaml: DynamoDB and Redshift) are Feast store configurations passed through unchanged instead.
+    """
+
+    project: str = Field(default="watchlake", pattern=r"^[a-z][a-z0-9_]{0,62}$")
+    repo_dir: str = ""  # empty: <runtime_dir>/feature_repo (Feast's registry file and repo path)
+    registry: str = ""  # empty: <repo_dir>/registry.db; an s3:// path on AWS
+    online_schema: str = Field(default="feast", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
+    online_store: dict[str, Any] = Field(default_factory=dict)
+    offline_store: dict[str, Any] = Field(default_factory=dict)
+    # Offline table of the labels when the offline store is a database (Redshift, Athena) rather than files.
+    offline_table: str = "window_labels"
+    # Seconds a pusher waits for the store's lock before giving up.
+    lock_timeout_seconds: float = Field(default=60.0, gt=0)
 
 
 class StatsSettings(_Section):
@@ -283,6 +308,7 @@ class Settings(BaseSettings):
     stats: StatsSettings = StatsSettings()
     generate: GenerateSettings = GenerateSettings()
     predict: PredictSettings = PredictSettings()
+    feature_store: FeatureStoreSettings = FeatureStoreSettings()
     orchestration: OrchestrationSettings = OrchestrationSettings()
 
     @classmethod

@@ -100,6 +100,15 @@ STAGES: tuple[Stage, ...] = (
         spark=True,
     ),
     Stage(
+        "retrain",
+        "retrain with the feature store's labels; the challenger replaces the champion only if it wins",
+        run="watchlake.retrain.job:run",
+        commands="watchlake.retrain.commands",
+        reads=("windows", "models", "feature_store"),
+        writes=("models", "retrain_reports"),
+        spark=True,
+    ),
+    Stage(
         "score",
         "batch inference: the champion over the lake's readings or a staging folder -> predictions (+ report)",
         run="watchlake.score.job:run",

@@ -133,3 +133,19 @@ def test_train_run_refuses_windows_of_another_feature_version(spark, lake_settin
     spark.createDataFrame(old, spark.read.parquet(path).schema).write.mode("overwrite").parquet(path)
     with pytest.raises(DataQualityError, match=r"feature version \[1\].*run `watchlake features` again"):
         run(lake_settings, spark)
+
+
+@pytest.mark.slow
+def test_train_run_refuses_windows_of_one_class(spark, lake_settings):
+    from pyspark.sql import functions as F
+
+    from watchlake.errors import DataQualityError
+    from watchlake.lake import Lake
+    from watchlake.train.job import run
+
+    path = Lake.from_settings(lake_settings).windows
+    one_class = spark.read.parquet(path).withColumn("activity", F.lit("Walk")).collect()
+    spark.createDataFrame(one_class, spark.read.parquet(path).schema).write.mode("overwrite").parquet(path)
+    with pytest.raises(DataQualityError, match=r"fewer than two activity classes \(only 'Walk'\)"):
+        run(lake_settings, spark)
+    assert ModelRegistry.from_settings(lake_settings).versions() == []  # nothing fitted, nothing promoted

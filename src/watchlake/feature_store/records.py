@@ -14,7 +14,9 @@ from datetime import datetime
 
 @dataclass(frozen=True)
 class WindowLabel:
-    label_id: str  # unique per submission (the API's idempotency key): a replay carries the same id and is refused
+    label_id: (
+        str  # unique per submission (the API's idempotency key): a replay carries the same id and is refused
+    )
     device_id: str
     window_start: datetime  # naive UTC, as the warehouse holds window times
     window_end: datetime
