@@ -89,6 +89,8 @@ class _Partition:
         self.end = consumer.end_offsets([tp])[tp]
 
     def records_from(self, offset: int) -> Any:
+        if offset >= self.end:  # nothing there: a poll would wait its whole timeout
+            return
         self.consumer.seek(self.tp, offset)
         while True:
             batch = self.consumer.poll(timeout_ms=self.timeout_ms, max_records=500).get(self.tp, [])
@@ -142,7 +144,6 @@ def read_window(
             group_id=None,
             enable_auto_commit=False,
             request_timeout_ms=max(timeout_ms, 31_000),
-            api_version_auto_timeout_ms=timeout_ms,
         )
     except KafkaError as error:
         log.warning("annotate: Kafka at %s does not answer (%s)", settings.kafka.bootstrap_servers, error)
