@@ -4,6 +4,7 @@ generator's ground truth."""
 from __future__ import annotations
 
 import json
+import math
 from datetime import timedelta
 
 import pytest
@@ -17,12 +18,21 @@ from watchlake.annotate.readings import MOTION_AXES, read_window
 pytestmark = [pytest.mark.services, pytest.mark.slow]
 
 
-def _message(device: str, second: int, activity: str) -> dict:
+def _ramp(second: int, k: int, i: int) -> float:
+    """Reading k of a second on axis i: exact values a test can check."""
+    return round(0.001 * (second * 10 + k) + i, 6)
+
+
+def _wave(second: int, k: int, i: int) -> float:
+    """Reading k of a second on axis i: an arm swinging (for the screenshot)."""
+    t = second + k / 10
+    scale = 0.35 if i < 3 else 1.6
+    return round(scale * (math.sin(t * (1.3 + 0.4 * i) + i) + 0.3 * math.sin(t * 7.1 * (i + 1))), 6)
+
+
+def _message(device: str, second: int, activity: str, shape=_ramp) -> dict:
     at = T0 + timedelta(seconds=second)
-    values = {
-        axis: [round(0.001 * (second * 10 + k) + i, 6) for k in range(10)]
-        for i, axis in enumerate(MOTION_AXES)
-    }
+    values = {axis: [shape(second, k, i) for k in range(10)] for i, axis in enumerate(MOTION_AXES)}
     return {
         "schema_version": 2,
         "device_id": device,
@@ -46,7 +56,7 @@ def _message(device: str, second: int, activity: str) -> dict:
     }
 
 
-def _produce(settings, activities: dict[str, str]) -> None:
+def _produce(settings, activities: dict[str, str], shape=_ramp) -> None:
     """Seconds -100..159 of each watch, interleaved as the generator sends them; inside the window [0, 60) the
     watch does its class, outside it something else (the read must keep to the window)."""
     from kafka import KafkaProducer
@@ -55,7 +65,7 @@ def _produce(settings, activities: dict[str, str]) -> None:
     for second in range(-100, 160):
         for device, activity in activities.items():
             inside = 0 <= second < 60
-            value = json.dumps(_message(device, second, activity if inside else "Sleep")).encode()
+            value = json.dumps(_message(device, second, activity if inside else "Sleep", shape)).encode()
             producer.send(settings.kafka.topic, key=device.encode(), value=value)
     producer.flush()
     producer.close()
