@@ -47,3 +47,12 @@ class StageSkipped(WatchlakeError):
 
 class OrchestrationError(WatchlakeError):
     """A DAG task's stage failed (its exit code or EMR step state says so) or its target is not set up."""
+
+
+class AnnotationRefused(WatchlakeError):
+    """The annotation service refuses a request; ``status`` is the HTTP status it answers with, the message the
+    text the client sees (what was wrong and what to do)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status

@@ -284,6 +284,29 @@ class OrchestrationSettings(_Section):
     emr: EmrSettings = EmrSettings()
 
 
+class AnnotateSettings(_Section):
+    """The annotation service (``watchlake annotate``): a page and a JSON API on loopback, and the oracle."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8765, ge=1, le=65535)
+    # A leased window is no one else's for this long; a label after it is refused (the window went back).
+    lease_seconds: float = Field(default=300.0, gt=0)
+    # Signs session cookies and CSRF tokens. From the environment only (WATCHLAKE_ANNOTATE__SESSION_SECRET);
+    # empty: a random secret per server start, so sessions end when the server stops.
+    session_secret: SecretStr = SecretStr("")
+    session_hours: float = Field(default=12.0, gt=0)
+    # Requests with a larger body are refused (413) before they are read.
+    max_body_bytes: int = Field(default=16_384, ge=1024)
+    max_note_chars: int = Field(default=500, ge=0)
+    # The simulated annotator (``--oracle``): its account name, and the share of its labels replaced by another
+    # class (drawn with oracle_seed), to see how label noise reaches the model.
+    oracle_user: str = Field(default="oracle", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    oracle_noise: float = Field(default=0.0, ge=0, le=1)
+    oracle_seed: int = 13
+    # How long a read of a window's messages back from Kafka (the 10 Hz plot, the oracle's truth) may take.
+    kafka_read_timeout_seconds: float = Field(default=10.0, gt=0)
+
+
 class Settings(BaseSettings):
     """Everything a stage may read. Built only by :func:`load_settings`."""
 
@@ -310,6 +333,7 @@ class Settings(BaseSettings):
     predict: PredictSettings = PredictSettings()
     feature_store: FeatureStoreSettings = FeatureStoreSettings()
     orchestration: OrchestrationSettings = OrchestrationSettings()
+    annotate: AnnotateSettings = AnnotateSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -144,6 +144,7 @@ TOOLS: tuple[Tool, ...] = (
     Tool(("fidelity",), "watchlake.synth.fidelity_commands"),
     Tool(("demo",), "watchlake.demo"),
     Tool(("airflow",), "watchlake.orchestration.commands"),
+    Tool(("annotate",), "watchlake.annotate.commands"),
 )
 
 _BY_NAME = {stage.name: stage for stage in STAGES}

@@ -123,6 +123,67 @@ STATISTICS_RUNS = Table(
     key=("published_at",),
 )
 
+# The annotation service (``watchlake annotate``). Accounts: argon2 password hashes, never the passwords.
+ANNOTATORS = Table(
+    name="annotators",
+    columns=(
+        ("name", "VARCHAR(64) NOT NULL"),
+        ("password_hash", "VARCHAR(256) NOT NULL"),
+        ("created_at", "TIMESTAMP NOT NULL"),
+    ),
+    key=("name",),
+)
+
+# Bearer tokens of the JSON API: the SHA-256 of a random 32-byte token (high entropy, so a fast hash suffices).
+API_TOKENS = Table(
+    name="annotation_tokens",
+    columns=(
+        ("token_hash", "VARCHAR(64) NOT NULL"),
+        ("annotator", "VARCHAR(64) NOT NULL"),
+        ("created_at", "TIMESTAMP NOT NULL"),
+        ("revoked_at", "TIMESTAMP"),
+    ),
+    key=("token_hash",),
+)
+
+# Every lease ever given (a log): open while ended_at is NULL and expires_at is ahead; outcome says how it ended
+# (labelled, skipped). A window has at most one open lease (taken under the queue row's lock).
+ANNOTATION_LEASES = Table(
+    name="annotation_leases",
+    columns=(
+        ("lease_id", "VARCHAR(64) NOT NULL"),
+        ("device_id", "VARCHAR(64) NOT NULL"),
+        ("window_start", "TIMESTAMP NOT NULL"),
+        ("annotator", "VARCHAR(64) NOT NULL"),
+        ("leased_at", "TIMESTAMP NOT NULL"),
+        ("expires_at", "TIMESTAMP NOT NULL"),
+        ("ended_at", "TIMESTAMP"),
+        ("outcome", "VARCHAR(16)"),
+    ),
+    key=("lease_id",),
+)
+
+# Every accepted submission (a log, never updated but for pushed_at): a label, or an undo (label NULL, retracts
+# naming the label it takes back). A window's newest row wins; label_id is the client's idempotency key.
+ANNOTATION_LABELS = Table(
+    name="annotation_labels",
+    columns=(
+        ("label_id", "VARCHAR(64) NOT NULL"),
+        ("device_id", "VARCHAR(64) NOT NULL"),
+        ("window_start", "TIMESTAMP NOT NULL"),
+        ("window_end", "TIMESTAMP NOT NULL"),
+        ("label", "VARCHAR(64)"),
+        ("retracts", "VARCHAR(64)"),
+        ("annotator", "VARCHAR(64) NOT NULL"),
+        ("labelled_at", "TIMESTAMP NOT NULL"),
+        ("note", "VARCHAR(1024) NOT NULL"),
+        ("model_version", "VARCHAR(64) NOT NULL"),
+        ("lease_id", "VARCHAR(64)"),
+        ("pushed_at", "TIMESTAMP"),  # when the label sink (the feature store) took it; NULL: not yet
+    ),
+    key=("label_id",),
+)
+
 ALL_TABLES = (
     PREDICTIONS,
     ANNOTATION_QUEUE,
@@ -130,8 +191,11 @@ ALL_TABLES = (
     BATCH_LEDGER,
     ACTIVITY_STATISTICS,
     STATISTICS_RUNS,
+    ANNOTATORS,
+    API_TOKENS,
+    ANNOTATION_LEASES,
+    ANNOTATION_LABELS,
 )
-
 
 def quoted(names: tuple[str, ...]) -> str:
     """Comma-separated double-quoted column names (some, like ``column``, are reserved words)."""
