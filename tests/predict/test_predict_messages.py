@@ -74,7 +74,7 @@ def test_valid_message_becomes_the_partials_of_its_second(spark) -> None:
 
 BAD_DEVICE_ID = "device_id is not 1-64 characters without control characters"
 WRONG = "wrong JSON type for "
-LONE_SURROGATE = "unpaired UTF-16 surrogate escape (\\uD800-\\uDFFF) in a string: it cannot be kept as sent"
+NOT_UNICODE = "{} is not valid Unicode text (an unpaired UTF-16 surrogate escape)"
 NAN, INF = float("nan"), float("inf")
 
 
@@ -93,12 +93,12 @@ BAD_MESSAGES: list[tuple[bytes | None, str]] = [
     (None, "empty message"),
     (b"{not json", "not a JSON document"),
     (b"\xff\xfe\x00garbage", "not a JSON document"),
-    (b"[1, 2, 3]", "not a JSON object but an array"),
-    (b"5", "not a JSON object but a number"),
-    (b'"watch"', "not a JSON object but a string"),
-    (b"true", "not a JSON object but true or false"),
-    (b"null", "not a JSON object but null"),
-    (b'{"device_id": "w0", ' + encode(message())[1:], "duplicate key in the JSON object: device_id"),
+    (b"[1, 2, 3]", "the message is a JSON array, not an object"),
+    (b"5", "the message is a JSON number, not an object"),
+    (b'"watch"', "the message is a JSON string, not an object"),
+    (b"true", "the message is JSON true or false, not an object"),
+    (b"null", "the message is JSON null, not an object"),
+    (b'{"device_id": "w0", ' + encode(message())[1:], "duplicate key 'device_id'"),
     (replace(message(device_id="w#"), b"#", b"\xff"), "not UTF-8 text"),
     (encode(message(schema_version=3)), "schema_version is not 2"),
     (encode(message(yaw=None)), "missing field: yaw"),
@@ -140,21 +140,24 @@ BAD_MESSAGES: list[tuple[bytes | None, str]] = [
     (encode(message(device_id="w" * 65)), BAD_DEVICE_ID),
     (encode(message(device_id="w\u0000")), BAD_DEVICE_ID),
     (encode(message(device_id="w\n1")), BAD_DEVICE_ID),
-    (with_axis("yaw", [0.5, NAN, 0.5]), "yaw is not a finite number"),
-    (with_axis("pitch", [0.5, INF, 0.5]), "pitch is not a finite number"),
-    (with_axis("roll", [-INF, 0.5, 0.5]), "roll is not a finite number"),
+    (with_axis("yaw", [0.5, NAN, 0.5]), "yaw[1] is not a finite number"),
+    (with_axis("pitch", [0.5, 0.5, INF]), "pitch[2] is not a finite number"),
+    (with_axis("roll", [-INF, 0.5, 0.5]), "roll[0] is not a finite number"),
     (
         replace(message(rotation_rate_x=[0.5, "#", 0.5]), b'"#"', b"1e400"),
-        "rotation_rate_x is not a finite number",
+        "rotation_rate_x[1] is not a finite number",
     ),
     (
         replace(message(rotation_rate_y=[0.5, "#", 0.5]), b'"#"', b"-1e400"),
-        "rotation_rate_y is not a finite number",
+        "rotation_rate_y[1] is not a finite number",
     ),
-    (with_axis("user_acceleration_x", [0.5, "NaN", 0.5]), "user_acceleration_x is not a finite number"),
+    (
+        with_axis("user_acceleration_x", [0.5, "NaN", 0.5]),
+        f"{WRONG}user_acceleration_x[1]: a string where a number belongs",
+    ),
     (
         with_axis("user_acceleration_y", ["Infinity", 0.5, 0.5]),
-        "user_acceleration_y is not a finite number",
+        f"{WRONG}user_acceleration_y[0]: a string where a number belongs",
     ),
     (encode(message(speed=NAN)), "speed is not a finite number"),
     (
@@ -162,11 +165,23 @@ BAD_MESSAGES: list[tuple[bytes | None, str]] = [
         "latitude_distance_from_mean is not a finite number",
     ),
     (encode(message(course=-INF)), "course is not a finite number"),
-    (encode(message(device_id="w\ud800")), LONE_SURROGATE),
-    (encode(message(device_id="w\udc00")), LONE_SURROGATE),
-    (encode(message(device_id="w\udc00\ud800")), LONE_SURROGATE),
-    (encode(message(true_activity="Relax\ud83d")), LONE_SURROGATE),
-    (replace(message(device_id="w#"), b"#", b"\\\\\\ud800"), LONE_SURROGATE),
+    (encode(message(device_id="w\ud800")), NOT_UNICODE.format("device_id")),
+    (encode(message(device_id="w\udc00")), NOT_UNICODE.format("device_id")),
+    (encode(message(device_id="w\udc00\ud800")), NOT_UNICODE.format("device_id")),
+    (encode(message(true_activity="Relax\ud83d")), NOT_UNICODE.format("true_activity")),
+    (replace(message(device_id="w#"), b"#", b"\\\\\\ud800"), NOT_UNICODE.format("device_id")),
+    (
+        replace(message(), b'"seq"', b'"note": "\\ud800", "seq"'),
+        "a string of the message is not valid Unicode text (an unpaired UTF-16 surrogate escape)",
+    ),
+    (with_axis("yaw", [0.5, 0.5, -INF]), "yaw[2] is not a finite number"),
+    (with_axis("pitch", [INF, NAN, 0.5]), "pitch[0] is not a finite number"),
+    (with_axis("roll", [0.5, 0.5, "-Infinity"]), f"{WRONG}roll[2]: a string where a number belongs"),
+    (encode(message(speed="NaN")), f"{WRONG}speed: a string where a number belongs"),
+    (encode(message(device_id=True)), f"{WRONG}device_id: true or false where a string belongs"),
+    (encode(message(device_id=12.5)), f"{WRONG}device_id: a number where a string belongs"),
+    (b"1e400", "the message is a JSON number, not an object"),
+    (b'{"device_id": 1, "device_id": 2}', "duplicate key 'device_id'"),
 ]
 
 

@@ -36,6 +36,9 @@ _EXPECTED = {
 }
 VARIANT_FIELDS: tuple[str, ...] = tuple(f.name for f in WATCH_MESSAGE_V2.fields if f.dataType in _EXPECTED)
 NUMBER_FIELDS: tuple[str, ...] = tuple(f.name for f in WATCH_MESSAGE_V2.fields if f.dataType == DoubleType())
+TEXT_FIELDS: tuple[str, ...] = tuple(
+    f.name for f in WATCH_MESSAGE_V2.fields if f.dataType in (StringType(), TimestampType())
+)
 # The message as from_json reads it: variants where Spark would coerce.
 RAW_MESSAGE = StructType(
     [StructField(f.name, VariantType() if f.name in VARIANT_FIELDS else f.dataType) for f in WATCH_MESSAGE_V2]
@@ -78,13 +81,48 @@ def json_kind(json_type: Column) -> Column:
     )
 
 
+def document_kind(json_type: Column) -> Column:
+    """A top-level variant type name as the kind of JSON document it came from: "a JSON array", ..."""
+    return (
+        F.when(json_type == "STRING", F.lit("a JSON string"))
+        .when(_is_number(json_type), F.lit("a JSON number"))
+        .when(json_type == "BOOLEAN", F.lit("JSON true or false"))
+        .when(json_type == "VOID", F.lit("JSON null"))
+        .when(json_type.startswith("ARRAY"), F.lit("a JSON array"))
+        .otherwise(F.concat(F.lit("JSON "), F.lower(json_type)))
+    )
+
+
 def _not_finite(value: Column) -> Column:
     return F.isnan(value) | (F.abs(value) == float("inf"))
 
 
-def non_finite_field() -> Column:
-    """The first field (schema order) holding NaN, an infinity or a number beyond the double range (read as an
-    infinity), bare or as the strings "NaN" / "Infinity" inside an array; null when none does.
+def _first_non_finite(array: Column) -> Column:
+    """The 0-based index of the first NaN or infinity in ``array`` (``array_position`` compares NaN as equal)."""
+    found = (F.array_position(array, value) for value in (float("nan"), float("inf"), float("-inf")))
+    return (F.least(*(F.when(position > 0, position) for position in found)) - 1).cast("int")
+
+
+def _non_finite_element(name: str, text: Column) -> Column:
+    """Why the motion array ``name`` holds a non-finite number: the strings "NaN" / "Infinity", which Spark's
+    reader turns into numbers, are the wrong JSON type; a bare ``NaN`` or ``Infinity``, or ``1e400``, is not a
+    finite number. The strict parse runs only for messages already refused here."""
+    index = _first_non_finite(F.col("message")[name])
+    element = F.element_at(
+        F.try_variant_get(F.try_parse_json(text), f"$.{name}", "array<variant>"), index + 1
+    )
+    at = F.concat(F.lit(f"{name}["), index.cast("string"), F.lit("]"))
+    return F.when(
+        F.schema_of_variant(element) == "STRING",
+        F.concat(
+            F.lit("wrong JSON type for "), at, F.lit(f": a string where {_EXPECTED[DoubleType()]} belongs")
+        ),
+    ).otherwise(F.concat(at, F.lit(" is not a finite number")))
+
+
+def non_finite_reason(text: Column) -> Column:
+    """Why the first field (schema order) holding NaN, an infinity or a number beyond the double range (read as
+    an infinity) is refused, naming the array element; null when no field does. ``text`` is the message's JSON.
 
     Lambda-free: NaN sorts above every number in Spark, so an array holds a non-finite number exactly when its
     maximum is NaN or +inf or its minimum -inf (nulls are skipped here and refused later)."""
@@ -95,11 +133,10 @@ def non_finite_field() -> Column:
             array = message[field.name]
             highest = F.array_max(array)
             bad = F.isnan(highest) | (highest == float("inf")) | (F.array_min(array) == float("-inf"))
+            checks.append(F.when(bad, _non_finite_element(field.name, text)))
         elif field.name in NUMBER_FIELDS:
             bad = _not_finite(message[field.name])
-        else:
-            continue
-        checks.append(F.when(bad, F.lit(field.name)))
+            checks.append(F.when(bad, F.lit(f"{field.name} is not a finite number")))
     return F.coalesce(*checks)
 
 

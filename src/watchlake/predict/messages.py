@@ -20,10 +20,11 @@ from watchlake.features.assembly import assembler_input
 from watchlake.features.partials import message_partials
 from watchlake.predict.message_fields import (
     RAW_MESSAGE,
+    TEXT_FIELDS,
     VARIANT_FIELDS,
+    document_kind,
     field_problem,
-    json_kind,
-    non_finite_field,
+    non_finite_reason,
     typed_message,
 )
 from watchlake.schemas import MOTION_FIELDS, WATCH_MESSAGE_V2, WATCH_MESSAGE_VERSION
@@ -46,6 +47,9 @@ REQUIRED_FIELDS: tuple[str, ...] = tuple(
 _SURROGATE = r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}"
 _SURROGATE_PAIR = r"\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}"
 _ESCAPED_BACKSLASH = r"\\\\"
+# The raw JSON text of the string value of key {} (the name is one of the schema's: letters and underscores).
+_RAW_STRING_VALUE = r'"{}"\s*:\s*"((?:[^"\\]|\\.)*)"'
+NOT_UNICODE = "is not valid Unicode text (an unpaired UTF-16 surrogate escape)"
 
 
 def with_parse_result(messages: DataFrame, max_bytes: int) -> DataFrame:
@@ -81,7 +85,7 @@ def _reason(max_bytes: int) -> Column:
     size, text, keys = F.col("raw_size"), F.col("value").cast("string"), F.col("keys")
     lengths = [F.size(F.col("message")[name]) for name in MOTION_FIELDS]
     readings = lengths[0]  # once the lengths are known to be equal
-    non_finite = non_finite_field()
+    non_finite = non_finite_reason(text)
     version = F.col("message.schema_version")
     field = F.coalesce(*(field_problem(f) for f in WATCH_MESSAGE_V2.fields if f.name != "schema_version"))
     null_in = _first_with_null()
@@ -89,19 +93,22 @@ def _reason(max_bytes: int) -> Column:
         F.when(size == 0, F.lit("empty message"))
         .when(size > max_bytes, F.lit(f"message larger than {max_bytes} bytes"))
         # Before the JSON checks: a bare NaN or Infinity, which Spark reads, makes the document strict-invalid.
-        .when(non_finite.isNotNull(), F.concat(non_finite, F.lit(" is not a finite number")))
+        .when(non_finite.isNotNull(), non_finite)
         .when(keys.isNull() & F.try_parse_json(text).isNull(), F.lit("not a JSON document"))
-        .when(keys.isNull(), F.concat(F.lit("not a JSON object but "), json_kind(_top_level_type(text))))
+        .when(
+            keys.isNull(),
+            F.concat(
+                F.lit("the message is "), document_kind(_top_level_type(text)), F.lit(", not an object")
+            ),
+        )
         .when(~F.is_valid_utf8(text), F.lit("not UTF-8 text"))
         .when(
             F.size(keys) > F.size(F.array_distinct(keys)),
-            F.concat(F.lit("duplicate key in the JSON object: "), _first_duplicate(keys)),
+            F.concat(F.lit("duplicate key '"), _first_duplicate(keys), F.lit("'")),
         )
         .when(
             text.contains("\\u") & _lone_surrogate(text),
-            F.lit(
-                "unpaired UTF-16 surrogate escape (\\uD800-\\uDFFF) in a string: it cannot be kept as sent"
-            ),
+            F.concat(_not_unicode_field(text), F.lit(f" {NOT_UNICODE}")),
         )
         .when(
             version.isNull() & ~F.array_contains(keys, "schema_version"),
@@ -146,6 +153,17 @@ def _lone_surrogate(text: Column) -> Column:
     then the valid pairs; any surrogate escape left is unpaired."""
     unescaped = F.regexp_replace(text, _ESCAPED_BACKSLASH, "")
     return F.regexp_replace(unescaped, _SURROGATE_PAIR, "").rlike(_SURROGATE)
+
+
+def _not_unicode_field(text: Column) -> Column:
+    """Which string field holds the unpaired surrogate escape (its raw JSON text, read by a regex: Spark's parse
+    has already replaced the escape), or "a string of the message" when none of the schema's does. Only
+    evaluated for messages that hold one."""
+    named = (
+        F.when(_lone_surrogate(F.regexp_extract(text, _RAW_STRING_VALUE.format(name), 1)), F.lit(name))
+        for name in TEXT_FIELDS
+    )
+    return F.coalesce(*named, F.lit("a string of the message"))
 
 
 def _first_with_null() -> Column:
