@@ -14,6 +14,7 @@ import pytest
 from test_train_job import _participant_rows
 
 from conftest import make_settings
+from watchlake.errors import NOTHING_TO_DO_EXIT
 from watchlake.feature_store.records import WindowLabel
 from watchlake.features.transforms import CATEGORICAL_COLUMNS, FEATURE_COLUMNS
 from watchlake.registry.registry import ModelRegistry
@@ -88,7 +89,7 @@ def test_retrain_without_labels_skips_cleanly(retrain_settings, monkeypatch, cap
         "WATCHLAKE_FEATURE_STORE__ONLINE_SCHEMA": retrain_settings.feature_store.online_schema,
     }.items():
         monkeypatch.setenv(key, value)
-    assert main(["retrain"]) == 0
+    assert main(["retrain"]) == NOTHING_TO_DO_EXIT  # 99: a DAG task shows it as skipped
     assert (
         "retrain: no labels in the feature store; nothing trained, champion v1 stays"
         in capsys.readouterr().out

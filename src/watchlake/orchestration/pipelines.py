@@ -64,6 +64,13 @@ PIPELINES: tuple[Pipeline, ...] = (
         "Build the labelled feature windows from the processed readings and train, evaluate and register the model",
         stages=("features", "train"),
     ),
+    Pipeline(
+        "watchlake_retrain",
+        "Retrain on the annotators' labels in the feature store; the challenger replaces the champion only if it "
+        "scores better on the same held-out windows (skipped when no label arrived since the champion's)",
+        stages=("retrain",),
+        schedule="@daily",
+    ),
 )
 
 _BY_ID = {entry.dag_id: entry for entry in PIPELINES}

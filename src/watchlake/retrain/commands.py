@@ -33,11 +33,11 @@ def options(args: argparse.Namespace) -> dict[str, Any]:
 
 def summary(result: Any) -> str:
     if result.skipped:
-        return f"retrain: {result.reason}; nothing trained, champion v{result.champion_version} stays"
+        return f"{result.reason}; nothing trained, champion v{result.champion_version} stays"
     champion = "n/a" if result.champion_macro_f1 is None else f"{result.champion_macro_f1:.3f}"
     verdict = "promoted" if result.promoted else "not promoted"
     return (
-        f"retrain: {result.labels_used} labelled windows ({result.labels_train} train, {result.labels_test} held "
+        f"{result.labels_used} labelled windows ({result.labels_train} train, {result.labels_test} held "
         f"out) + {result.base_train} base training windows; macro-F1 champion v{result.champion_version} "
         f"{champion} vs challenger v{result.version} {result.challenger_macro_f1:.3f} on the same "
         f"{result.test_windows} held-out windows; {verdict} ({result.reason}); report {result.report}"

@@ -1,0 +1,7 @@
+"""Airflow DAG watchlake_retrain (daily): retrain on the feature store's labels; skipped when none are new."""
+
+from __future__ import annotations
+
+from watchlake.orchestration.airflow_dag import build_dag
+
+dag = build_dag("watchlake_retrain")
