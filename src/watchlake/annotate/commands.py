@@ -51,13 +51,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def _annotate(args: argparse.Namespace) -> int:
     settings = settings_of(args)
     if args.oracle:
-        from watchlake.annotate.oracle import run_oracle
+        from watchlake.annotate.oracle import run_oracle, summary
 
-        result = run_oracle(settings, limit=args.limit, url=args.url)
-        print(
-            f"annotate --oracle: {result.labelled} labelled ({result.noisy} with noise), {result.skipped} skipped "
-            f"without ground truth, {result.refused} refused, {result.seconds:.1f} s"
-        )
+        print(f"annotate --oracle: {summary(run_oracle(settings, limit=args.limit, url=args.url))}")
         return 0
     if args.action in ("add-user", "add-token"):
         if not args.name:

@@ -35,6 +35,14 @@ class OracleResult:
     seconds: float
 
 
+def summary(result: OracleResult) -> str:
+    """The oracle's one line (``watchlake annotate --oracle`` and the demo print it)."""
+    return (
+        f"{result.labelled} labelled ({result.noisy} with noise), {result.skipped} skipped without ground truth, "
+        f"{result.refused} refused, {result.seconds:.1f} s"
+    )
+
+
 def kafka_truth(settings: Settings) -> Truth:
     """The class the generator simulated for most of a window's seconds, read back from Kafka."""
     from watchlake.annotate.readings import read_window
