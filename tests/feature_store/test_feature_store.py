@@ -8,9 +8,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from labels_factory import T0, window_label
 
 from conftest import make_settings
+from labels_factory import T0, window_label
 from watchlake.settings import Settings
 
 pytestmark = pytest.mark.slow
