@@ -187,3 +187,28 @@ def test_retrain_refuses_training_data_of_one_class(spark, retrain_settings):
     with pytest.raises(DataQualityError, match=r"fewer than two activity classes \(only 'Relax'\)"):
         run(retrain_settings, spark)
     assert ModelRegistry.from_settings(retrain_settings).versions() == [1]
+
+
+def test_retrain_promotes_a_challenger_that_learnt_a_new_watch_signature_from_the_labels(
+    spark, retrain_settings
+):
+    from watchlake.feature_store.push import push_labels
+    from watchlake.retrain.job import run
+
+    # Planted shift: new watches whose rotation-rate features sit far from the training participants' and whose
+    # classes are rotated (they look like p1's Relax, but are Travel, ...): the champion gets them all wrong.
+    rotated = {"Relax": "Travel", "Travel": "Exercise", "Exercise": "Relax"}
+    shifted = [name for name in FEATURE_COLUMNS if name.startswith("rotation_rate_")]
+    base = [row for row in _base_windows(spark, retrain_settings) if row["participant"] == "p1"]
+    labels = []
+    for device in ("n1", "n2", "n3"):
+        for row in base:
+            label = _label_of(row, rotated[row["activity"]], device=device)
+            features = {**label.features, **{name: 100.0 for name in shifted}}
+            labels.append(WindowLabel(**{**label.__dict__, "features": features}))
+    push_labels(retrain_settings, labels)
+    result = run(retrain_settings, spark)
+    assert result.labels_test > 10  # the held-out share holds new-watch windows the champion cannot know
+    assert result.challenger_macro_f1 > result.champion_macro_f1 + 0.2
+    assert result.promoted
+    assert ModelRegistry.from_settings(retrain_settings).champion().version == result.version
