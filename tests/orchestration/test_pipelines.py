@@ -19,6 +19,7 @@ def test_pipelines_chain_stages_of_the_table() -> None:
     assert {p.dag_id: p.stages for p in PIPELINES} == {
         "watchlake_batch": ("ingest", "clean", "stats"),
         "watchlake_train": ("features", "train"),
+        "watchlake_retrain": ("retrain",),
     }
     assert all(set(p.stages) <= names for p in PIPELINES)
 

@@ -64,6 +64,13 @@ PIPELINES: tuple[Pipeline, ...] = (
         "Build the labelled feature windows from the processed readings and train, evaluate and register the model",
         stages=("features", "train"),
     ),
+    Pipeline(
+        "watchlake_retrain",
+        "Retrain with the feature store's labels (the annotators' and the oracle's); promote only a better model. "
+        "Hourly: a run with no label newer than the champion's trains nothing",
+        stages=("retrain",),
+        schedule="@hourly",
+    ),
 )
 
 _BY_ID = {entry.dag_id: entry for entry in PIPELINES}
