@@ -126,12 +126,9 @@ def test_retrain_trains_on_the_labels_records_the_heldout_share_and_then_skips(s
     assert Path(first.report, "champion_confusion.png").read_bytes()[:4] == b"\x89PNG"
     line = summary(first)
     assert "60 labelled windows" in line and f"challenger v2 {first.challenger_macro_f1:.3f}" in line
-    if first.promoted:
-        registry.set_champion(2, "test")  # (already) the champion whose labels a second run compares with
-    else:
-        registry.set_champion(2, "test: the champion that has seen the labels")
-    second = run(retrain_settings, spark)
-    assert second.skipped and "no labels newer than champion v2" in second.reason
+    second = run(retrain_settings, spark)  # v2 saw every label, promoted or not: nothing to refit
+    assert second.skipped and "no labels newer than those model v2 was trained on" in second.reason
+    assert registry.versions() == [1, 2]
     # one more label: a new run, and the windows held out before stay held out (a seeded hash per window)
     push_labels(
         retrain_settings,
@@ -162,6 +159,8 @@ def test_retrain_never_promotes_a_challenger_trained_on_shuffled_labels(spark, r
     registry = ModelRegistry.from_settings(retrain_settings)
     assert registry.champion().version == 1
     assert registry.meta(result.version)["promotion"]["decision"] is False
+    # the lost challenger saw these labels: the next run refits nothing
+    assert run(retrain_settings, spark).skipped
 
 
 def test_retrain_without_champion_says_to_train_first(spark, tmp_path):
