@@ -1,4 +1,4 @@
-"""Airflow DAG watchlake_retrain (daily): retrain on the feature store's labels; skipped when none are new."""
+"""Airflow DAG watchlake_retrain (hourly): retrain on the feature store's labels; a skipped task when none are new."""
 
 from __future__ import annotations
 

@@ -37,3 +37,11 @@ def window_label(
         model_version="1",
         features=features,
     )
+
+
+def push_minutes(settings, device: str, minutes: int) -> None:
+    """Push one label per minute of ``device`` (the body of a concurrent pusher process)."""
+    from watchlake.feature_store.push import push_labels
+
+    for minute in range(minutes):
+        push_labels(settings, [window_label(device, minute, "Walk", T0 + timedelta(hours=1))])

@@ -8,9 +8,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from labels_factory import T0, window_label
 
 from conftest import make_settings
+from labels_factory import T0, window_label
 from watchlake.settings import Settings
 
 pytestmark = pytest.mark.slow
@@ -139,3 +139,28 @@ def test_concurrent_pushers_lose_nothing(store_settings):
     rows = label_rows(store_settings)
     expected = sorted((f"w{n}", epoch_seconds(T0 + timedelta(minutes=m))) for n in range(3) for m in range(6))
     assert sorted(zip(rows["device_id"], rows["window_start_s"], strict=True)) == expected
+
+
+def test_concurrent_pusher_processes_lose_nothing(store_settings):
+    import multiprocessing
+
+    from labels_factory import push_minutes
+    from watchlake.feature_store.repo import open_store
+    from watchlake.feature_store.retrieval import label_rows
+
+    open_store(store_settings)
+    context = multiprocessing.get_context("spawn")
+    processes = [context.Process(target=push_minutes, args=(store_settings, f"p{n}", 4)) for n in range(2)]
+    for process in processes:
+        process.start()
+    try:
+        for process in processes:
+            process.join(timeout=180)
+        assert [process.exitcode for process in processes] == [0, 0]
+    finally:
+        for process in processes:
+            if process.is_alive():
+                process.terminate()
+                process.join()
+    rows = label_rows(store_settings)
+    assert sorted(rows["device_id"]) == ["p0"] * 4 + ["p1"] * 4

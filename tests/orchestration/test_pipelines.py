@@ -21,7 +21,7 @@ def test_pipelines_chain_stages_of_the_table() -> None:
         "watchlake_train": ("features", "train"),
         "watchlake_retrain": ("retrain",),
     }
-    assert pipeline("watchlake_retrain").schedule == "@daily"
+    assert pipeline("watchlake_retrain").schedule == "@hourly"
     assert all(set(p.stages) <= names for p in PIPELINES)
 
 

@@ -127,12 +127,9 @@ def test_retrain_trains_on_the_labels_records_the_heldout_share_and_then_skips(s
     assert Path(first.report, "champion_confusion.png").read_bytes()[:4] == b"\x89PNG"
     line = summary(first)
     assert "60 labelled windows" in line and f"challenger v2 {first.challenger_macro_f1:.3f}" in line
-    if first.promoted:
-        registry.set_champion(2, "test")  # (already) the champion whose labels a second run compares with
-    else:
-        registry.set_champion(2, "test: the champion that has seen the labels")
-    second = run(retrain_settings, spark)
-    assert second.skipped and "no labels newer than champion v2" in second.reason
+    second = run(retrain_settings, spark)  # v2 saw every label, promoted or not: nothing to refit
+    assert second.skipped and "no labels newer than those model v2 was trained on" in second.reason
+    assert registry.versions() == [1, 2]
     # one more label: a new run, and the windows held out before stay held out (a seeded hash per window)
     push_labels(
         retrain_settings,
@@ -163,6 +160,8 @@ def test_retrain_never_promotes_a_challenger_trained_on_shuffled_labels(spark, r
     registry = ModelRegistry.from_settings(retrain_settings)
     assert registry.champion().version == 1
     assert registry.meta(result.version)["promotion"]["decision"] is False
+    # the lost challenger saw these labels: the next run refits nothing
+    assert run(retrain_settings, spark).skipped
 
 
 def test_retrain_without_champion_says_to_train_first(spark, tmp_path):
@@ -188,3 +187,28 @@ def test_retrain_refuses_training_data_of_one_class(spark, retrain_settings):
     with pytest.raises(DataQualityError, match=r"fewer than two activity classes \(only 'Relax'\)"):
         run(retrain_settings, spark)
     assert ModelRegistry.from_settings(retrain_settings).versions() == [1]
+
+
+def test_retrain_promotes_a_challenger_that_learnt_a_new_watch_signature_from_the_labels(
+    spark, retrain_settings
+):
+    from watchlake.feature_store.push import push_labels
+    from watchlake.retrain.job import run
+
+    # Planted shift: new watches whose rotation-rate features sit far from the training participants' and whose
+    # classes are rotated (they look like p1's Relax, but are Travel, ...): the champion gets them all wrong.
+    rotated = {"Relax": "Travel", "Travel": "Exercise", "Exercise": "Relax"}
+    shifted = [name for name in FEATURE_COLUMNS if name.startswith("rotation_rate_")]
+    base = [row for row in _base_windows(spark, retrain_settings) if row["participant"] == "p1"]
+    labels = []
+    for device in ("n1", "n2", "n3"):
+        for row in base:
+            label = _label_of(row, rotated[row["activity"]], device=device)
+            features = {**label.features, **{name: 100.0 for name in shifted}}
+            labels.append(WindowLabel(**{**label.__dict__, "features": features}))
+    push_labels(retrain_settings, labels)
+    result = run(retrain_settings, spark)
+    assert result.labels_test > 10  # the held-out share holds new-watch windows the champion cannot know
+    assert result.challenger_macro_f1 > result.champion_macro_f1 + 0.2
+    assert result.promoted
+    assert ModelRegistry.from_settings(retrain_settings).champion().version == result.version

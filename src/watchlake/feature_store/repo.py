@@ -86,7 +86,7 @@ def repo_config(settings: Settings) -> Any:
 def _batch_source(settings: Settings) -> Any:
     """Where pushed rows go offline: the lake's Parquet file, or a Redshift / Athena table on AWS."""
     kind = _offline_store(settings)["type"]
-    common = {"timestamp_field": EVENT_TIME, "created_timestamp_column": CREATED}
+    common: dict[str, Any] = {"timestamp_field": EVENT_TIME, "created_timestamp_column": CREATED}
     if kind == "redshift":
         from feast import RedshiftSource
 

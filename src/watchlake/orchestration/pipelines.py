@@ -66,10 +66,10 @@ PIPELINES: tuple[Pipeline, ...] = (
     ),
     Pipeline(
         "watchlake_retrain",
-        "Retrain on the annotators' labels in the feature store; the challenger replaces the champion only if it "
-        "scores better on the same held-out windows (skipped when no label arrived since the champion's)",
+        "Retrain with the feature store's labels (the annotators' and the oracle's); promote only a better model. "
+        "Hourly: a run with no label newer than the champion's trains nothing",
         stages=("retrain",),
-        schedule="@daily",
+        schedule="@hourly",
     ),
 )
 

@@ -2,8 +2,8 @@
 store's labelled windows (point-in-time at the run's start) -> a challenger fitted with the champion's recipe ->
 champion and challenger scored on the same held-out windows -> the existing promotion gate -> a report.
 
-Skips (nothing fitted, exit 0) when the store holds no label newer than the champion's training: each model's
-meta records the newest ``labelled_at`` it saw.
+Skips (nothing fitted, exit 0) when the store holds no label newer than the champion's training (or than a
+later challenger's that lost): each model's meta records the newest ``labelled_at`` it saw.
 """
 
 from __future__ import annotations
@@ -63,9 +63,15 @@ def champion_recipe(settings: Settings, champion_meta: dict[str, Any]) -> TrainS
     return TrainSettings.model_validate({**settings.train.model_dump(), **update})
 
 
-def _labels_seen(meta: dict[str, Any]) -> datetime | None:
-    seen = meta.get("labels", {}).get("max_labelled_at")
-    return datetime.fromisoformat(seen) if seen else None
+def _labels_seen(registry: ModelRegistry, champion: int) -> tuple[int, datetime | None]:
+    """The newest ``labelled_at`` the champion, or a later challenger that lost, was trained on (and that
+    version): refitting the same recipe on the same labels would give the same model and decision again."""
+    best: tuple[int, datetime | None] = (champion, None)
+    for version in [champion, *(v for v in registry.versions() if v > champion)]:
+        recorded = registry.meta(version).get("labels", {}).get("max_labelled_at")
+        if recorded and (best[1] is None or datetime.fromisoformat(recorded) >= best[1]):
+            best = (version, datetime.fromisoformat(recorded))
+    return best
 
 
 def run(settings: Settings, spark: SparkSession, as_of: datetime | None = None) -> RetrainResult:
@@ -82,12 +88,14 @@ def run(settings: Settings, spark: SparkSession, as_of: datetime | None = None) 
         raise ModelError(f"model {registry.name!r} has no champion to retrain: run `watchlake train` first")
     champion_meta = registry.meta(pointer.version)
     newest = latest_label_time(settings, moment)
-    seen = _labels_seen(champion_meta)
     if newest is None:
         return RetrainResult(True, "no labels in the feature store", pointer.version)
+    seen_by, seen = _labels_seen(registry, pointer.version)
     if seen is not None and newest <= seen:
         return RetrainResult(
-            True, f"no labels newer than champion v{pointer.version}'s ({seen.isoformat()})", pointer.version
+            True,
+            f"no labels newer than those model v{seen_by} was trained on ({seen.isoformat()})",
+            pointer.version,
         )
     return _retrain(
         settings, spark, registry, champion_meta, labelled_windows(settings, spark, moment), newest
