@@ -197,6 +197,7 @@ ALL_TABLES = (
     ANNOTATION_LABELS,
 )
 
+
 def quoted(names: tuple[str, ...]) -> str:
     """Comma-separated double-quoted column names (some, like ``column``, are reserved words)."""
     return ", ".join(f'"{name}"' for name in names)
