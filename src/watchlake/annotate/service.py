@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import orjson
 import psycopg2
 
 from watchlake.annotate.checks import LabelRequest, UndoRequest
@@ -260,3 +261,28 @@ def undo_last(
     retracted: list[str] = []
     label = _commit_or_replay(connection, write, request.label_id)
     return Recorded(label, push(connection, schema, sink, label, now)), retracted[-1]
+
+
+def pending_labels(connection: Any, schema: str) -> list[WindowLabel]:
+    """The logged labels and undos the sink has not taken yet (``pushed_at`` NULL), oldest first."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT lb.label_id, lb.device_id, lb.window_start, lb.window_end, lb.label, lb.annotator, "
+            f"lb.labelled_at, lb.note, lb.model_version, q.features FROM {schema}.{ANNOTATION_LABELS.name} lb "
+            f"LEFT JOIN {schema}.{ANNOTATION_QUEUE.name} q "
+            "ON q.device_id = lb.device_id AND q.window_start = lb.window_start "
+            "WHERE lb.pushed_at IS NULL ORDER BY lb.labelled_at, lb.label_id"
+        )
+        rows = cursor.fetchall()
+    connection.commit()
+    return [WindowLabel(*row[:9], features=orjson.loads(row[9]) if row[9] else {}) for row in rows]
+
+
+def push_pending(connection: Any, schema: str, sink: LabelSink, now: datetime) -> int:
+    """Push the labels a failed sink left behind, in order; the number pushed (stops at the first failure)."""
+    pushed = 0
+    for label in pending_labels(connection, schema):
+        if not push(connection, schema, sink, label, now):
+            break
+        pushed += 1
+    return pushed

@@ -204,6 +204,10 @@ def _fragment_values(ctx: Context, db: Any, who: Session, lease: Lease | None, f
         "window": window_summary(lease.window) if lease else None,
         "label_id": uuid.uuid4().hex,
         "counts": queue.counts(db, ctx.schema, who.annotator, ctx.clock()),
+        "upcoming": [
+            window_summary(w)
+            for w in queue.list_open(db, ctx.schema, ctx.settings.predict.confidence_measure, ctx.clock(), 5)
+        ],
         "measure": ctx.settings.predict.confidence_measure,
         "flash": flash,
     }
