@@ -198,6 +198,8 @@ def test_malformed_and_oversized_bodies_are_refused(world):
     big = client.post("/api/labels", content=b'{"note": "' + b"x" * 4000 + b'"}', headers=headers)
     assert big.status_code == 413
     assert "larger than 2048 bytes" in big.text
+    chunked = client.post("/api/labels", content=iter([b'{"note": "', b"x" * 4000, b'"}']), headers=headers)
+    assert chunked.status_code == 413  # no Content-Length: counted while it streams in
     assert _stored_labels(world) == []
 
 

@@ -144,6 +144,8 @@ def read_window(
             group_id=None,
             enable_auto_commit=False,
             request_timeout_ms=max(timeout_ms, 31_000),
+            # Small fetches: the binary search reads one record per probe, not a megabyte.
+            max_partition_fetch_bytes=256 * 1024,
         )
     except KafkaError as error:
         log.warning("annotate: Kafka at %s does not answer (%s)", settings.kafka.bootstrap_servers, error)

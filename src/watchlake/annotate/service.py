@@ -275,7 +275,21 @@ def pending_labels(connection: Any, schema: str) -> list[WindowLabel]:
         )
         rows = cursor.fetchall()
     connection.commit()
-    return [WindowLabel(*row[:9], features=orjson.loads(row[9]) if row[9] else {}) for row in rows]
+    return [
+        WindowLabel(
+            label_id=row[0],
+            device_id=row[1],
+            window_start=row[2],
+            window_end=row[3],
+            label=row[4],
+            annotator=row[5],
+            labelled_at=row[6],
+            note=row[7],
+            model_version=row[8],
+            features=orjson.loads(row[9]) if row[9] else {},
+        )
+        for row in rows
+    ]
 
 
 def push_pending(connection: Any, schema: str, sink: LabelSink, now: datetime) -> int:
