@@ -139,6 +139,7 @@ def test_lease_then_label_is_stored_and_pushed(world):
         "3",
     )
     assert pushed.features["speed_mean"] == 1.2
+    assert pushed.features["location_type_mode"] == "house"
     assert query(
         world["settings"], "SELECT count(*) FROM {schema}.annotation_labels WHERE pushed_at IS NULL"
     ) == [(0,)]

@@ -121,3 +121,16 @@ def test_to_window_readings_orders_messages_and_spreads_readings():
     assert found.seconds[:2] == [0.0, 0.1] and found.seconds[-1] == 2.9 and len(found.seconds) == 30
     assert found.axes["rotation_rate_y"][9:11] == [0.0, 1.0]
     assert found.true_activity == "Walk"
+
+
+def test_location_type_mode_is_the_first_largest_share_as_the_jvm_picks_it():
+    from watchlake.annotate.views import location_type_mode
+
+    shares = {
+        "location_known_fraction": 1.0,
+        "location_house_fraction": 0.4,
+        "location_road_fraction": 0.4,
+        "location_work_fraction": 0.2,
+    }
+    assert location_type_mode(shares) == "house"
+    assert location_type_mode({"location_house_fraction": 0.0, "location_road_fraction": 0.0}) == "unknown"

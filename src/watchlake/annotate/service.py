@@ -19,6 +19,7 @@ import psycopg2
 
 from watchlake.annotate.checks import LabelRequest, UndoRequest
 from watchlake.annotate.queue import QueuedWindow, end_lease, queued_window
+from watchlake.annotate.views import location_type_mode
 from watchlake.errors import AnnotationRefused
 from watchlake.feature_store.records import WindowLabel
 from watchlake.warehouse.tables import ANNOTATION_LABELS, ANNOTATION_LEASES, ANNOTATION_QUEUE
@@ -132,7 +133,8 @@ def _window_label(
         labelled_at=now,
         note=note,
         model_version=window.model_version,
-        features=window.features,
+        # The numeric features of the queue row plus the categorical model input, derived from them.
+        features=_with_mode(window.features),
     )
 
 
@@ -263,6 +265,10 @@ def undo_last(
     return Recorded(label, push(connection, schema, sink, label, now)), retracted[-1]
 
 
+def _with_mode(features: dict[str, float]) -> dict[str, float | str]:
+    return {**features, "location_type_mode": location_type_mode(features)}
+
+
 def pending_labels(connection: Any, schema: str) -> list[WindowLabel]:
     """The logged labels and undos the sink has not taken yet (``pushed_at`` NULL), oldest first."""
     with connection.cursor() as cursor:
@@ -286,7 +292,7 @@ def pending_labels(connection: Any, schema: str) -> list[WindowLabel]:
             labelled_at=row[6],
             note=row[7],
             model_version=row[8],
-            features=orjson.loads(row[9]) if row[9] else {},
+            features=_with_mode(orjson.loads(row[9])) if row[9] else {},
         )
         for row in rows
     ]
