@@ -305,6 +305,9 @@ class AnnotateSettings(_Section):
     oracle_seed: int = 13
     # How long a read of a window's messages back from Kafka (the 10 Hz plot, the oracle's truth) may take.
     kafka_read_timeout_seconds: float = Field(default=10.0, gt=0)
+    # When the offset search finds none of a window's messages, at most this many of its partition's last records
+    # are scanned (about 1 s per 50,000).
+    kafka_scan_max_messages: int = Field(default=200_000, ge=0)
 
 
 class Settings(BaseSettings):

@@ -139,6 +139,7 @@ def test_lease_then_label_is_stored_and_pushed(world):
         "3",
     )
     assert pushed.features["speed_mean"] == 1.2
+    assert pushed.features["location_type_mode"] == "house"
     assert query(
         world["settings"], "SELECT count(*) FROM {schema}.annotation_labels WHERE pushed_at IS NULL"
     ) == [(0,)]
@@ -198,6 +199,8 @@ def test_malformed_and_oversized_bodies_are_refused(world):
     big = client.post("/api/labels", content=b'{"note": "' + b"x" * 4000 + b'"}', headers=headers)
     assert big.status_code == 413
     assert "larger than 2048 bytes" in big.text
+    chunked = client.post("/api/labels", content=iter([b'{"note": "', b"x" * 4000, b'"}']), headers=headers)
+    assert chunked.status_code == 413  # no Content-Length: counted while it streams in
     assert _stored_labels(world) == []
 
 
@@ -277,9 +280,8 @@ def test_page_without_session_is_refused(world):
     assert client.get("/", follow_redirects=False).headers["location"] == "/login"
     answer = client.post("/ui/label", data={"label": "Walk"})
     assert answer.status_code == 401 and answer.text == "no session: log in at /login"
-    forged = client.post(
-        "/ui/label", data={"label": "Walk"}, cookies={"watchlake_session": "alice|x|9999999999|mac"}
-    )
+    client.cookies.set("watchlake_session", "alice|x|9999999999|mac")
+    forged = client.post("/ui/label", data={"label": "Walk"})
     assert forged.status_code == 401
 
 
@@ -308,3 +310,52 @@ def test_login_with_wrong_password_gets_no_session(world):
     assert "watchlake_session" not in answer.cookies
     no_csrf = client.post("/login", data={"name": "alice", "password": PASSWORD}, follow_redirects=False)
     assert no_csrf.status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("measure", "order"),
+    [("margin", ["tie", "flat"]), ("entropy", ["flat", "tie"]), ("max_probability", ["flat", "tie"])],
+)
+def test_queue_order_follows_the_settings_measure(tmp_path, postgres_service, pg_schema, measure, order):
+    """tie (0.5, 0.5, 0, 0) has the smallest margin; flat (0.4, 0.2, 0.2, 0.2) the largest entropy and the
+    smallest top probability."""
+    from watchlake.annotate import queue
+    from watchlake.warehouse.connection import connect
+
+    settings = make_settings(tmp_path, **warehouse_overrides(postgres_service, pg_schema))
+    fill_queue(
+        settings,
+        [
+            queue_row("tie", T0, {"Cook": 0.5, "Eat": 0.5, "Relax": 0.0, "Walk": 0.0}),
+            queue_row("flat", T0, {"Cook": 0.4, "Eat": 0.2, "Relax": 0.2, "Walk": 0.2}),
+        ],
+    )
+    connection = connect(settings)
+    try:
+        found = queue.list_open(connection, pg_schema, measure, T0)
+    finally:
+        connection.close()
+    assert [window.device_id for window in found] == order
+
+
+def test_a_failed_sink_loses_nothing(world):
+    from watchlake.annotate.service import pending_labels, push_pending
+    from watchlake.warehouse.connection import connect
+
+    def down(labels):
+        raise ConnectionError("feature store down")
+
+    world["app"].state.ctx.sink = down
+    response = _label(world, _lease(world), "Cook")
+    assert response.status_code == 201 and response.json()["pushed"] is False
+    assert _stored_labels(world) == [("w-b", "Cook", "alice", None)]
+    connection = connect(world["settings"])
+    try:
+        schema = world["settings"].warehouse.schema_name
+        assert [label.label for label in pending_labels(connection, schema)] == ["Cook"]
+        assert push_pending(connection, schema, world["sink"], T0) == 1
+        assert pending_labels(connection, schema) == []
+    finally:
+        connection.close()
+    (pushed,) = world["sink"].labels
+    assert (pushed.label, pushed.device_id, pushed.features["speed_mean"]) == ("Cook", "w-b", 1.2)

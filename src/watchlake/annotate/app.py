@@ -42,7 +42,7 @@ def feature_store_sink(settings: Settings) -> LabelSink:
     (Feast takes seconds to import)."""
 
     def sink(labels: Sequence[WindowLabel]) -> None:
-        from watchlake.feature_store.push import push_labels  # type: ignore[import-not-found]
+        from watchlake.feature_store.push import push_labels  # type: ignore[import-not-found,import-untyped,unused-ignore]
 
         push_labels(settings, list(labels))
 

@@ -17,6 +17,7 @@ labels logged in annotation_labels and handed to the feature store.
   watchlake annotate                      serve until Ctrl-C (http://127.0.0.1:8765)
   watchlake annotate add-user NAME        create an account (password prompted, or --password-stdin)
   watchlake annotate add-token NAME       print a new bearer token of NAME for the JSON API
+  watchlake annotate push-pending         hand the feature store the labels it missed while it was down
   watchlake annotate --oracle [--limit N] label the queue from the generator's ground truth (Kafka), through
                                           the API (a service of its own unless --url names one), then stop
 
@@ -35,7 +36,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description=_DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("action", nargs="?", choices=("serve", "add-user", "add-token"), default="serve")
+    parser.add_argument(
+        "action", nargs="?", choices=("serve", "add-user", "add-token", "push-pending"), default="serve"
+    )
     parser.add_argument("name", nargs="?", help="the annotator (add-user, add-token)")
     parser.add_argument(
         "--password-stdin", action="store_true", help="add-user: read the password from stdin"
@@ -61,6 +64,8 @@ def _annotate(args: argparse.Namespace) -> int:
                 f"annotate {args.action}: name the annotator (watchlake annotate {args.action} NAME)"
             )
         return _add_user(settings, args) if args.action == "add-user" else _add_token(settings, args.name)
+    if args.action == "push-pending":
+        return _push_pending(settings)
     from watchlake.annotate.app import create_app
     from watchlake.annotate.server import serve
 
@@ -113,3 +118,18 @@ def _add_token(settings, name: str) -> int:  # type: ignore[no-untyped-def]
         connection.close()
     print(token)
     return 0
+
+
+def _push_pending(settings) -> int:  # type: ignore[no-untyped-def]
+    from watchlake.annotate.app import feature_store_sink, utc_now
+    from watchlake.annotate.service import pending_labels, push_pending
+
+    connection = _connection(settings)
+    try:
+        schema = settings.warehouse.schema_name
+        waiting = len(pending_labels(connection, schema))
+        pushed = push_pending(connection, schema, feature_store_sink(settings), utc_now())
+    finally:
+        connection.close()
+    print(f"annotate push-pending: {pushed} of {waiting} labels pushed to the feature store")
+    return 0 if pushed == waiting else 1

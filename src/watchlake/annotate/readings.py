@@ -11,7 +11,9 @@ passing through features, the queue or the model. A window older than the retent
 The window's messages are found without stored offsets: the record key (the device id) names the partition
 (Kafka's murmur2 partitioner; the others are tried when it holds none), a binary search over offsets finds the
 first message at the window's start minus a slack (within a partition, event times grow with offsets but for the
-few seconds by which watches interleave), and a scan reads on to the window's end plus that slack.
+few seconds by which watches interleave), and a scan reads on to the window's end plus that slack. When that finds
+nothing, the key's partition is scanned whole (its last ``annotate.kafka_scan_max_messages`` records), in case its
+event times are out of order.
 """
 
 from __future__ import annotations
@@ -118,6 +120,7 @@ class _Partition:
         return low
 
     def messages_of(self, key: bytes, start: datetime, end: datetime) -> list[dict[str, Any]]:
+        """The window's messages, found by the offset search."""
         found = []
         for record in self.records_from(self.first_offset_at(start - SLACK)):
             message = orjson.loads(record.value)
@@ -126,6 +129,17 @@ class _Partition:
                 break
             if record.key == key and start <= at < end:
                 found.append(message)
+        return found
+
+    def scan_for(self, key: bytes, start: datetime, end: datetime, most: int) -> list[dict[str, Any]]:
+        """The window's messages from a scan of the whole partition (at most its last ``most`` records): for a
+        partition whose event times are not in order (a ``--fresh`` stream behind an earlier, faster one)."""
+        found = []
+        for record in self.records_from(max(self.first, self.end - most)):
+            if record.key == key:
+                message = orjson.loads(record.value)
+                if start <= _event_time(message) < end:
+                    found.append(message)
         return found
 
 
@@ -144,6 +158,11 @@ def read_window(
             group_id=None,
             enable_auto_commit=False,
             request_timeout_ms=max(timeout_ms, 31_000),
+            # Small fetches: the binary search reads one record per probe, not a megabyte.
+            max_partition_fetch_bytes=256 * 1024,
+            # kafka-python checks CRC32C in pure Python: 80 % of a read's time. These reads only show a window
+            # (or tell the oracle its class); TCP and the broker's own checks guard the bytes.
+            check_crcs=False,
         )
     except KafkaError as error:
         log.warning("annotate: Kafka at %s does not answer (%s)", settings.kafka.bootstrap_servers, error)
@@ -161,7 +180,10 @@ def read_window(
             messages = _Partition(consumer, tp, timeout_ms).messages_of(key, window_start, window_end)
             if messages:
                 return to_window_readings(messages, window_start)
-        return None
+        consumer.assign([parts[0]])
+        most = settings.annotate.kafka_scan_max_messages
+        messages = _Partition(consumer, parts[0], timeout_ms).scan_for(key, window_start, window_end, most)
+        return to_window_readings(messages, window_start) if messages else None
     except KafkaError as error:
         log.warning(
             "annotate: reading window %s %s back from Kafka failed: %s", device_id, window_start, error

@@ -14,10 +14,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import orjson
 import psycopg2
 
 from watchlake.annotate.checks import LabelRequest, UndoRequest
 from watchlake.annotate.queue import QueuedWindow, end_lease, queued_window
+from watchlake.annotate.views import location_type_mode
 from watchlake.errors import AnnotationRefused
 from watchlake.feature_store.records import WindowLabel
 from watchlake.warehouse.tables import ANNOTATION_LABELS, ANNOTATION_LEASES, ANNOTATION_QUEUE
@@ -131,7 +133,8 @@ def _window_label(
         labelled_at=now,
         note=note,
         model_version=window.model_version,
-        features=window.features,
+        # The numeric features of the queue row plus the categorical model input, derived from them.
+        features=_with_mode(window.features),
     )
 
 
@@ -260,3 +263,46 @@ def undo_last(
     retracted: list[str] = []
     label = _commit_or_replay(connection, write, request.label_id)
     return Recorded(label, push(connection, schema, sink, label, now)), retracted[-1]
+
+
+def _with_mode(features: dict[str, float]) -> dict[str, float | str]:
+    return {**features, "location_type_mode": location_type_mode(features)}
+
+
+def pending_labels(connection: Any, schema: str) -> list[WindowLabel]:
+    """The logged labels and undos the sink has not taken yet (``pushed_at`` NULL), oldest first."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT lb.label_id, lb.device_id, lb.window_start, lb.window_end, lb.label, lb.annotator, "
+            f"lb.labelled_at, lb.note, lb.model_version, q.features FROM {schema}.{ANNOTATION_LABELS.name} lb "
+            f"LEFT JOIN {schema}.{ANNOTATION_QUEUE.name} q "
+            "ON q.device_id = lb.device_id AND q.window_start = lb.window_start "
+            "WHERE lb.pushed_at IS NULL ORDER BY lb.labelled_at, lb.label_id"
+        )
+        rows = cursor.fetchall()
+    connection.commit()
+    return [
+        WindowLabel(
+            label_id=row[0],
+            device_id=row[1],
+            window_start=row[2],
+            window_end=row[3],
+            label=row[4],
+            annotator=row[5],
+            labelled_at=row[6],
+            note=row[7],
+            model_version=row[8],
+            features=_with_mode(orjson.loads(row[9])) if row[9] else {},
+        )
+        for row in rows
+    ]
+
+
+def push_pending(connection: Any, schema: str, sink: LabelSink, now: datetime) -> int:
+    """Push the labels a failed sink left behind, in order; the number pushed (stops at the first failure)."""
+    pushed = 0
+    for label in pending_labels(connection, schema):
+        if not push(connection, schema, sink, label, now):
+            break
+        pushed += 1
+    return pushed

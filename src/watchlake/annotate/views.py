@@ -16,9 +16,23 @@ def _iso(moment: datetime) -> str:
     return moment.isoformat(timespec="seconds") + "Z"
 
 
+def location_type_mode(features: dict[str, float]) -> str:
+    """The model's categorical input ``location_type_mode`` from a window's ``location_<kind>_fraction`` features:
+    the first kind (in feature order) with the largest share above 0, else ``unknown`` (as the JVM's
+    ``WindowFeatures`` picks it from the same counts); the queue row keeps only the numeric features."""
+    mode, best = "unknown", 0.0
+    for name, value in features.items():
+        kind = (
+            name.startswith("location_") and name.endswith("_fraction") and name != "location_known_fraction"
+        )
+        if kind and value > best:
+            mode, best = name[len("location_") : -len("_fraction")], value
+    return mode
+
+
 def context_of(features: dict[str, float]) -> dict[str, Any]:
     """The window's context from its features: most frequent location kind, mean and top speed (m/s), share of
-    time at a full battery, the hour of day the model saw (from hour_sin / hour_cos)."""
+    time at a full battery, the UTC hour of day the model saw (from hour_sin / hour_cos)."""
     kinds = {
         name[len("location_") : -len("_fraction")]: value
         for name, value in features.items()

@@ -162,9 +162,8 @@ def undo(request: Request, ctx: Ctx, db: Db, form: Form, who: Posting) -> Respon
     now = ctx.clock()
     recorded, retracted = service.undo_last(db, ctx.schema, who.annotator, submitted, now=now, sink=ctx.sink)
     held = queue.open_lease_of(db, ctx.schema, who.annotator, now)
-    if held is not None:
-        with db.cursor():
-            queue.end_lease(db, ctx.schema, held.lease_id, "returned", now)
+    if held is not None:  # given back unlabelled (not a skip: it may be offered to this annotator again)
+        queue.end_lease(db, ctx.schema, held.lease_id, "returned", now)
         db.commit()
     undone = (recorded.label.device_id, recorded.label.window_start)
     lease = _lease(ctx, db, who.annotator, undone) or _lease(ctx, db, who.annotator)
@@ -204,6 +203,10 @@ def _fragment_values(ctx: Context, db: Any, who: Session, lease: Lease | None, f
         "window": window_summary(lease.window) if lease else None,
         "label_id": uuid.uuid4().hex,
         "counts": queue.counts(db, ctx.schema, who.annotator, ctx.clock()),
+        "upcoming": [
+            window_summary(w)
+            for w in queue.list_open(db, ctx.schema, ctx.settings.predict.confidence_measure, ctx.clock(), 5)
+        ],
         "measure": ctx.settings.predict.confidence_measure,
         "flash": flash,
     }
