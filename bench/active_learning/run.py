@@ -80,7 +80,8 @@ def project_windows(workdir: Path, participants: int, hours: float, seed: int) -
         from watchlake.spark import build_session
         from watchlake.stages import run_stage
 
-        for stale in ("sample", "lake", "runtime"):  # another size's files would be staged beside the new ones
+        # Another size's files would otherwise be staged beside the new ones.
+        for stale in ("sample", "lake", "runtime"):
             shutil.rmtree(workdir / stale, ignore_errors=True)
         started = time.perf_counter()
         generate_sample(workdir / "sample", participants, hours, groups=2, seed=seed)
