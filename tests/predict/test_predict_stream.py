@@ -221,14 +221,14 @@ def test_predict_sets_malformed_messages_aside_and_goes_on(spark, predict_settin
         "null reading in motion array: rotation_rate_x",
         "motion arrays are empty",
         "schema_version is not 2",
-        "yaw is not a finite number",
-        "pitch is not a finite number",
-        "roll is not a finite number",
-        "rotation_rate_z is not a finite number",
+        "yaw[9] is not a finite number",
+        "pitch[0] is not a finite number",
+        "roll[0] is not a finite number",
+        "wrong JSON type for rotation_rate_z[0]: a string where a number belongs",
         "wrong JSON type for device_id: a number where a string belongs",
-        "unpaired UTF-16 surrogate escape (\\uD800-\\uDFFF) in a string: it cannot be kept as sent",
-        "not a JSON object but an array",
-        "duplicate key in the JSON object: device_id",
+        "device_id is not valid Unicode text (an unpaired UTF-16 surrogate escape)",
+        "the message is a JSON array, not an object",
+        "duplicate key 'device_id'",
     ]
     assert letters[4][2] == 50_000
     assert result.dead_letters == len(MALFORMED)
