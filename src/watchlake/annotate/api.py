@@ -12,24 +12,11 @@ from fastapi.responses import JSONResponse, Response
 
 from watchlake.annotate import accounts, checks, queue, service
 from watchlake.annotate.app import Context
+from watchlake.annotate.dependencies import Ctx, Db
 from watchlake.annotate.views import lease_summary, window_summary
 from watchlake.errors import AnnotationRefused
 
 router = APIRouter(prefix="/api")
-
-
-def context(request: Request) -> Context:
-    return request.app.state.ctx
-
-
-Ctx = Annotated[Context, Depends(context)]
-
-
-def connection(ctx: Ctx) -> Any:
-    yield from ctx.connection()
-
-
-Db = Annotated[Any, Depends(connection)]
 
 
 def bearer(request: Request, ctx: Ctx, db: Db) -> str:

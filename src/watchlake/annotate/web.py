@@ -16,26 +16,13 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 
 from watchlake.annotate import accounts, checks, queue, service
 from watchlake.annotate.app import Context
+from watchlake.annotate.dependencies import Ctx, Db
 from watchlake.annotate.queue import Lease
 from watchlake.annotate.security import CSRF_FIELD, CSRF_HEADER, LOGIN_CSRF_COOKIE, SESSION_COOKIE, Session
 from watchlake.annotate.views import plot_data, window_summary
 from watchlake.errors import AnnotationRefused
 
 router = APIRouter()
-
-
-def context(request: Request) -> Context:
-    return request.app.state.ctx
-
-
-Ctx = Annotated[Context, Depends(context)]
-
-
-def connection(ctx: Ctx) -> Any:
-    yield from ctx.connection()
-
-
-Db = Annotated[Any, Depends(connection)]
 
 
 def optional_session(request: Request, ctx: Ctx) -> Session | None:
