@@ -60,14 +60,7 @@ def list_queue(ctx: Ctx, db: Db, who: Who, limit: int = 50) -> dict[str, Any]:
 @router.post("/leases", response_model=None)
 def take_lease(ctx: Ctx, db: Db, who: Who) -> Response | dict[str, Any]:
     """Lease the most uncertain open window (201), or 204 when none is left for this annotator."""
-    lease = queue.take_lease(
-        db,
-        ctx.schema,
-        who,
-        measure=ctx.settings.predict.confidence_measure,
-        lease_seconds=ctx.settings.annotate.lease_seconds,
-        now=ctx.clock(),
-    )
+    lease = ctx.take_lease(db, who)
     if lease is None:
         return Response(status_code=204)
     return JSONResponse(lease_summary(lease), status_code=201)
@@ -76,9 +69,7 @@ def take_lease(ctx: Ctx, db: Db, who: Who) -> Response | dict[str, Any]:
 @router.post("/leases/{lease_id}/skip")
 def skip_lease(lease_id: str, ctx: Ctx, db: Db, who: Who) -> dict[str, Any]:
     """Give the lease back; the window returns to the queue for the other annotators."""
-    service.skip(
-        db, ctx.schema, who, lease_id, now=ctx.clock(), lease_seconds=ctx.settings.annotate.lease_seconds
-    )
+    ctx.skip(db, who, lease_id)
     return {"lease_id": lease_id, "outcome": "skipped"}
 
 
@@ -109,15 +100,7 @@ async def _in_thread(ctx: Context, work: Any) -> Any:
 
 
 def _label(ctx: Context, db: Any, who: str, submitted: checks.LabelRequest) -> dict[str, Any]:
-    recorded = service.submit_label(
-        db,
-        ctx.schema,
-        who,
-        submitted,
-        now=ctx.clock(),
-        lease_seconds=ctx.settings.annotate.lease_seconds,
-        sink=ctx.sink,
-    )
+    recorded = ctx.submit_label(db, who, submitted)
     return {"label_id": recorded.label.label_id, "label": recorded.label.label, "pushed": recorded.pushed}
 
 

@@ -21,9 +21,11 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
+from watchlake.annotate import queue, service
+from watchlake.annotate.checks import LabelRequest
 from watchlake.annotate.readings import WindowReadings, read_window
 from watchlake.annotate.security import Signer
-from watchlake.annotate.service import LabelSink
+from watchlake.annotate.service import LabelSink, Recorded
 from watchlake.errors import AnnotationRefused
 from watchlake.feature_store.records import WindowLabel
 from watchlake.settings import Settings
@@ -72,6 +74,43 @@ class Context:
             yield connection
         finally:
             connection.close()
+
+    # The queue operations the page and the JSON API both run, with this service's settings, clock and sink.
+
+    def take_lease(
+        self, db: Any, annotator: str, window: tuple[str, datetime] | None = None
+    ) -> queue.Lease | None:
+        """Lease the most uncertain open window (or ``window``, when it is open) to ``annotator``."""
+        return queue.take_lease(
+            db,
+            self.schema,
+            annotator,
+            measure=self.settings.predict.confidence_measure,
+            lease_seconds=self.settings.annotate.lease_seconds,
+            now=self.clock(),
+            window=window,
+        )
+
+    def submit_label(self, db: Any, annotator: str, submitted: LabelRequest) -> Recorded:
+        return service.submit_label(
+            db,
+            self.schema,
+            annotator,
+            submitted,
+            now=self.clock(),
+            lease_seconds=self.settings.annotate.lease_seconds,
+            sink=self.sink,
+        )
+
+    def skip(self, db: Any, annotator: str, lease_id: str) -> None:
+        service.skip(
+            db,
+            self.schema,
+            annotator,
+            lease_id,
+            now=self.clock(),
+            lease_seconds=self.settings.annotate.lease_seconds,
+        )
 
     def window_readings(self, device_id: str, start: datetime, end: datetime) -> WindowReadings | None:
         """A window's readings, remembered for the last 64 windows (an undo or a reload shows them again)."""

@@ -101,45 +101,30 @@ def page(
 ) -> Response:
     if found is None:
         return RedirectResponse("/login", status_code=303)
-    values = _fragment_values(ctx, db, found, _lease(ctx, db, found.annotator), "")
+    values = _fragment_values(ctx, db, found, ctx.take_lease(db, found.annotator), "")
     return ctx.templates.TemplateResponse(request, "page.html", values)
 
 
 @router.get("/ui/next", response_class=HTMLResponse)
 def next_window(request: Request, ctx: Ctx, db: Db, who: Annotated[Session, Depends(session)]) -> Response:
-    return _fragment(request, ctx, db, who, _lease(ctx, db, who.annotator), "")
+    return _fragment(request, ctx, db, who, ctx.take_lease(db, who.annotator), "")
 
 
 @router.post("/ui/label", response_class=HTMLResponse)
 def label(request: Request, ctx: Ctx, db: Db, form: Form, who: Posting) -> Response:
     submitted = checks.label_request(form, ctx.settings.annotate.max_note_chars)
-    recorded = service.submit_label(
-        db,
-        ctx.schema,
-        who.annotator,
-        submitted,
-        now=ctx.clock(),
-        lease_seconds=ctx.settings.annotate.lease_seconds,
-        sink=ctx.sink,
-    )
+    recorded = ctx.submit_label(db, who.annotator, submitted)
     flash = f"labelled {recorded.label.label}" + (
         "" if recorded.pushed else " (feature store not reached yet)"
     )
-    return _fragment(request, ctx, db, who, _lease(ctx, db, who.annotator), flash)
+    return _fragment(request, ctx, db, who, ctx.take_lease(db, who.annotator), flash)
 
 
 @router.post("/ui/skip", response_class=HTMLResponse)
 def skip(request: Request, ctx: Ctx, db: Db, form: Form, who: Posting) -> Response:
     lease_id = str(form.get("lease_id", ""))
-    service.skip(
-        db,
-        ctx.schema,
-        who.annotator,
-        lease_id,
-        now=ctx.clock(),
-        lease_seconds=ctx.settings.annotate.lease_seconds,
-    )
-    return _fragment(request, ctx, db, who, _lease(ctx, db, who.annotator), "skipped")
+    ctx.skip(db, who.annotator, lease_id)
+    return _fragment(request, ctx, db, who, ctx.take_lease(db, who.annotator), "skipped")
 
 
 @router.post("/ui/undo", response_class=HTMLResponse)
@@ -153,7 +138,7 @@ def undo(request: Request, ctx: Ctx, db: Db, form: Form, who: Posting) -> Respon
         queue.end_lease(db, ctx.schema, held.lease_id, "returned", now)
         db.commit()
     undone = (recorded.label.device_id, recorded.label.window_start)
-    lease = _lease(ctx, db, who.annotator, undone) or _lease(ctx, db, who.annotator)
+    lease = ctx.take_lease(db, who.annotator, undone) or ctx.take_lease(db, who.annotator)
     return _fragment(request, ctx, db, who, lease, f"undid {retracted}")
 
 
@@ -168,18 +153,6 @@ def readings(
         raise AnnotationRefused(404, f"no queued window {device_id} at {window_start}")
     found = ctx.window_readings(device_id, start, window.window_end)
     return JSONResponse(plot_data(window, found))
-
-
-def _lease(ctx: Context, db: Any, annotator: str, window: tuple[str, datetime] | None = None) -> Lease | None:
-    return queue.take_lease(
-        db,
-        ctx.schema,
-        annotator,
-        measure=ctx.settings.predict.confidence_measure,
-        lease_seconds=ctx.settings.annotate.lease_seconds,
-        now=ctx.clock(),
-        window=window,
-    )
 
 
 def _fragment_values(ctx: Context, db: Any, who: Session, lease: Lease | None, flash: str) -> dict[str, Any]:
