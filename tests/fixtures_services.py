@@ -37,6 +37,7 @@ __all__ = [
     "postgres_settings",
     "services_root",
     "warehouse_overrides",
+    "warehouse_query",
 ]
 
 
@@ -177,3 +178,16 @@ def kafka_settings(tmp_path: Path, kafka_service: Settings, kafka_topic: str) ->
 def postgres_settings(tmp_path: Path, postgres_service: Settings, pg_schema: str) -> Settings:
     """Settings of one test: its own lake and runtime folder, the test cluster, its own warehouse schema."""
     return make_settings(tmp_path, **warehouse_overrides(postgres_service, pg_schema))
+
+
+def warehouse_query(settings: Settings, sql: str) -> list[tuple[Any, ...]]:
+    """The rows of ``sql`` on the warehouse of ``settings``, ``{schema}`` in it filled with the warehouse schema."""
+    from watchlake.warehouse.connection import connect
+
+    connection = connect(settings)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(sql.format(schema=settings.warehouse.schema_name))
+            return cursor.fetchall()
+    finally:
+        connection.close()

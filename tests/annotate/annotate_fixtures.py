@@ -11,6 +11,7 @@ from typing import Any
 
 from psycopg2.extras import execute_values
 
+from fixtures_services import warehouse_query as query  # noqa: F401  (the annotate tests import it from here)
 from watchlake.annotate import accounts
 from watchlake.feature_store.records import WindowLabel
 from watchlake.settings import Settings
@@ -109,15 +110,5 @@ def add_user(settings: Settings, name: str) -> str:
         ensure_tables(connection, schema)
         accounts.add_annotator(connection, schema, name, PASSWORD, T0)
         return accounts.create_token(connection, schema, name, T0)
-    finally:
-        connection.close()
-
-
-def query(settings: Settings, sql: str) -> list[tuple]:
-    connection = connect(settings)
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(sql.format(schema=settings.warehouse.schema_name))
-            return cursor.fetchall()
     finally:
         connection.close()

@@ -8,16 +8,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import psycopg2
 import pytest
 from pyspark.errors import StreamingQueryException
 
 from conftest import make_settings
 from fixtures_services import kafka_overrides, warehouse_overrides
+from fixtures_services import warehouse_query as warehouse_rows
 from watchlake.predict.job import run
 from watchlake.registry.registry import ModelRegistry
 from watchlake.schemas import MOTION_FIELDS
-from watchlake.warehouse.connection import connection_kwargs
 
 pytestmark = [pytest.mark.slow, pytest.mark.services]
 
@@ -77,16 +76,6 @@ def produce(settings: Any, messages: list[tuple[str, bytes | None]]) -> None:
         producer.send(settings.kafka.topic, key=key.encode(), value=value)
     producer.flush()
     producer.close()
-
-
-def warehouse_rows(settings: Any, sql: str) -> list[tuple[Any, ...]]:
-    connection = psycopg2.connect(**connection_kwargs(settings))
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(sql.format(schema=settings.warehouse.schema_name))
-            return cursor.fetchall()
-    finally:
-        connection.close()
 
 
 @pytest.fixture
