@@ -17,6 +17,7 @@ from watchlake.feature_store.rows import (
     STRING_FIELDS,
     WINDOW_END_S,
     WINDOW_START_S,
+    as_utc,
     numeric_fields,
 )
 from watchlake.features.transforms import CATEGORICAL_COLUMNS, FEATURE_COLUMNS, WINDOW_END, WINDOW_START
@@ -38,9 +39,8 @@ LABELLED_COLUMNS: tuple[str, ...] = (
 
 
 def _utc(moment: datetime | None) -> datetime:
-    if moment is None:
-        return datetime.now(UTC)
-    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+    """``moment`` as an aware UTC time; None: now."""
+    return as_utc(moment) if moment is not None else datetime.now(UTC)
 
 
 def label_rows(settings: Settings, as_of: datetime | None = None) -> Any:

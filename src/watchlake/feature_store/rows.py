@@ -59,11 +59,11 @@ def arrow_schema() -> pa.Schema:
 
 def epoch_seconds(moment: datetime) -> int:
     """Whole epoch seconds of a naive-UTC (or aware) time."""
-    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return math.floor(aware.timestamp())
+    return math.floor(as_utc(moment).timestamp())
 
 
-def _utc(moment: datetime) -> datetime:
+def as_utc(moment: datetime) -> datetime:
+    """An aware UTC time from a naive-UTC (the warehouse's and the lake's) or an aware one."""
     return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
@@ -81,8 +81,8 @@ def to_row(label: WindowLabel, pushed_at: datetime) -> dict[str, Any]:
     return {
         DEVICE: label.device_id,
         WINDOW_START_S: epoch_seconds(label.window_start),
-        EVENT_TIME: _utc(label.labelled_at),
-        CREATED: _utc(pushed_at),
+        EVENT_TIME: as_utc(label.labelled_at),
+        CREATED: as_utc(pushed_at),
         WINDOW_END_S: epoch_seconds(label.window_end),
         **{name: _feature(label, name) for name in FEATURE_COLUMNS},
         **categorical,
@@ -97,7 +97,7 @@ def to_row(label: WindowLabel, pushed_at: datetime) -> dict[str, Any]:
 def to_rounds(labels: Sequence[WindowLabel]) -> list[list[WindowLabel]]:
     """``labels`` in rounds that hold at most one label per window, each round's labels newer than the previous
     round's for the same window: the online store keeps the last write, so the newest label is written last."""
-    ordered = sorted(labels, key=lambda label: (_utc(label.labelled_at), label.label_id))
+    ordered = sorted(labels, key=lambda label: (as_utc(label.labelled_at), label.label_id))
     rounds: list[list[WindowLabel]] = []
     seen: dict[tuple[str, int], int] = {}
     for label in ordered:

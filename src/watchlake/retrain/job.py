@@ -78,10 +78,9 @@ def run(settings: Settings, spark: SparkSession, as_of: datetime | None = None) 
     """Retrain with the store's labels as of ``as_of`` (default now); register the challenger and promote it
     through the gate, or skip when there is nothing new. ModelError without a champion (run `watchlake train`)."""
     from watchlake.feature_store.retrieval import labelled_windows, latest_label_time
+    from watchlake.feature_store.rows import as_utc
 
-    moment = (as_of.astimezone(UTC) if as_of and as_of.tzinfo else as_of or datetime.now(UTC)).replace(
-        tzinfo=None
-    )
+    moment = as_utc(as_of or datetime.now(UTC)).replace(tzinfo=None)  # naive UTC, as the lake's times
     registry = ModelRegistry.from_settings(settings)
     pointer = registry.champion()
     if pointer is None:
