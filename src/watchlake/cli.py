@@ -15,7 +15,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from watchlake import __version__
+from watchlake import __version__, progress
 from watchlake.commandline import add_command, settings_of
 from watchlake.errors import NOTHING_TO_DO_EXIT, WatchlakeError
 from watchlake.stages import STAGES, TOOLS, Stage, commands_of, run_stage, stage
@@ -79,16 +79,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _configure_logging(level: int) -> None:
+    """Plain timestamped lines into a log file or pipe; on a terminal, records print above any progress bar."""
+    if progress.live():
+        from rich.logging import RichHandler
+
+        handler: logging.Handler = RichHandler(
+            console=progress.console(), show_path=False, log_time_format="%H:%M:%S", markup=False
+        )
+        logging.basicConfig(level=level, format="%(name)s: %(message)s", handlers=[handler])
+    else:
+        logging.basicConfig(
+            level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S"
+        )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.verbose:  # the Spark JVMs too (unless the environment chose a level already)
         os.environ.setdefault("WATCHLAKE_SPARK__LOG_LEVEL", "WARN")
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        datefmt="%H:%M:%S",
-    )
+    _configure_logging(logging.DEBUG if args.verbose else logging.INFO)
     for noisy in ("py4j", "botocore", "urllib3", "kafka"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from watchlake.commandline import add_command, settings_of
+from watchlake.progress import track
 from watchlake.settings import Settings, with_section
 from watchlake.stages import run_stage, stage, summary
 
@@ -179,10 +180,13 @@ def _run_chain(demo: _Run, settings: Settings, chain: tuple[tuple[str, dict[str,
     entries = [None if name in _DEMO_STEPS else stage(name) for name, _ in chain]
     jars = tuple(dict.fromkeys(jar for entry in entries if entry for jar in entry.jars))
     spark = None
-    for entry, (name, options) in zip(entries, chain, strict=True):
-        if entry is not None and entry.spark and spark is None:
-            spark = build_session(settings, "watchlake-demo", jars=jars)
-        demo.stage(settings, spark, name, options)
+    with track("demo", len(chain), unit="stages", logged=False) as bar:
+        for number, (entry, (name, options)) in enumerate(zip(entries, chain, strict=True)):
+            bar.set(number, f"demo: {name}")
+            if entry is not None and entry.spark and spark is None:
+                spark = build_session(settings, "watchlake-demo", jars=jars)
+            demo.stage(settings, spark, name, options)
+            bar.set(number + 1)
     if spark is not None:
         spark.stop()  # before the services it talks to stop (its Kafka producers would keep calling the broker)
 

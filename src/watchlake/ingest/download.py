@@ -1,5 +1,5 @@
 """Resumable HTTP download of the CASAS archives: ``.part`` files continued with Range requests, retries with
-exponential backoff, the final size checked against the server's length, progress logged with % and MB/s."""
+exponential backoff, the final size checked against the server's length, progress as a live bar on a terminal, else logged with % and MB/s."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ import re
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
 from watchlake.errors import IngestError
+from watchlake.progress import track
 
 log = logging.getLogger(__name__)
 
@@ -24,37 +24,6 @@ _RETRYABLE_HTTP = frozenset({408, 425, 429, 500, 502, 503, 504})
 
 class _Retry(Exception):
     """A transfer ended early or went wrong in a way a new attempt may fix."""
-
-
-@dataclass
-class Progress:
-    """Logs a transfer's progress at most every ``every`` seconds: percent, size and rate."""
-
-    name: str
-    total: int | None
-    done: int = 0
-    every: float = 2.0
-
-    def __post_init__(self) -> None:
-        self._start = self._last = time.monotonic()
-        self._start_done = self.done
-
-    def add(self, count: int) -> None:
-        self.done += count
-        now = time.monotonic()
-        if now - self._last >= self.every:
-            self._last = now
-            self.report()
-
-    def report(self) -> None:
-        rate = (self.done - self._start_done) / 1e6 / max(time.monotonic() - self._start, 1e-9)
-        if self.total:
-            log.info(
-                "%s: %5.1f%% %.1f/%.1f MB at %.1f MB/s",
-                self.name, 100.0 * self.done / self.total, self.done / 1e6, self.total / 1e6, rate,
-            )  # fmt: skip
-        else:
-            log.info("%s: %.1f MB at %.1f MB/s", self.name, self.done / 1e6, rate)
 
 
 def download(url: str, dest_dir: Path, *, retries: int, backoff_seconds: float, timeout: float) -> Path:
@@ -114,12 +83,14 @@ def _attempt(url: str, part: Path, timeout: float) -> None:
         if offset != have:
             log.warning("%s: server ignored the resume range; downloading from the start", part.name)
             have = 0
-        progress = Progress(part.name.removesuffix(".part"), total, done=have)
-        with open(part, "ab" if have else "wb") as sink:
+        name = part.name.removesuffix(".part")
+        with (
+            track(f"download {name}", total, done=have) as progress,
+            open(part, "ab" if have else "wb") as sink,
+        ):
             while chunk := response.read(CHUNK_BYTES):
                 sink.write(chunk)
                 progress.add(len(chunk))
-        progress.report()
     size = part.stat().st_size
     if total is not None and size != total:
         raise _Retry(f"got {size} of {total} bytes")

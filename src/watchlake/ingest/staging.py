@@ -21,6 +21,7 @@ from typing import Any, BinaryIO, Protocol
 from watchlake.errors import IngestError
 from watchlake.ingest.sources import SetAside, SourceFile
 from watchlake.lake import is_remote
+from watchlake.progress import CountingReader, Tracker, track
 
 log = logging.getLogger(__name__)
 
@@ -216,33 +217,36 @@ def sync(sources: list[SourceFile], target: Target) -> list[Staged]:
     the hash up front; otherwise it is hashed while it is copied, so a first load reads each source once.
     """
     staged = []
-    for number, source in enumerate(sources, start=1):
-        same_size = target.size_of(source.key) == source.size
-        sha256: str | None = None
-        if same_size or target.hash_first:
-            with source.open() as stream:
-                sha256 = sha256_of(stream)
-        copied = sha256 is None or not (same_size and target.matches(source.key, source.size, sha256))
-        if copied:
-            with source.open() as stream:
-                sha256 = target.put(stream, source.key, source.size, sha256)
-        assert sha256 is not None
-        log.info(
-            "ingest: [%d/%d] %s %s (%.1f MB)",
-            number, len(sources), "copied" if copied else "unchanged", target.uri(source.key), source.size / 1e6,
-        )  # fmt: skip
-        staged.append(
-            Staged(
-                target.uri(source.key),
-                source.size,
-                sha256,
-                source.key,
-                source.participant,
-                source.origin,
-                copied,
-            )
-        )
+    total = sum(source.size for source in sources)
+    finished = 0
+    with track("staging", total) as progress:
+        for number, source in enumerate(sources, start=1):
+            progress.set(finished, f"staging [{number}/{len(sources)}] {source.key}")
+            staged.append(_sync_one(source, target, progress))
+            finished += source.size
+            progress.set(finished)
+            log.info(
+                "ingest: [%d/%d] %s %s (%.1f MB)",
+                number, len(sources), "copied" if staged[-1].copied else "unchanged", staged[-1].path,
+                source.size / 1e6,
+            )  # fmt: skip
     return staged
+
+
+def _sync_one(source: SourceFile, target: Target, progress: Tracker) -> Staged:
+    same_size = target.size_of(source.key) == source.size
+    sha256: str | None = None
+    if same_size or target.hash_first:
+        with source.open() as stream:
+            sha256 = sha256_of(CountingReader(stream, progress))
+    copied = sha256 is None or not (same_size and target.matches(source.key, source.size, sha256))
+    if copied:
+        with source.open() as stream:
+            sha256 = target.put(CountingReader(stream, progress), source.key, source.size, sha256)
+    assert sha256 is not None
+    return Staged(
+        target.uri(source.key), source.size, sha256, source.key, source.participant, source.origin, copied
+    )
 
 
 def _read_lines(target: Target, key: str) -> dict[str, dict[str, Any]]:
