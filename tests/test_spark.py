@@ -166,3 +166,24 @@ def test_spark_session_is_quiet_by_default_and_warns_when_asked(tmp_path: Path) 
     assert [line for line in quiet.splitlines() if " WARN " in line] == []
     verbose = _session_stderr(tmp_path / "verbose", WATCHLAKE_SPARK__LOG_LEVEL="WARN")
     assert [line for line in verbose.splitlines() if " WARN " in line]
+
+
+@pytest.mark.slow
+def test_python_workers_run_the_drivers_interpreter_even_when_path_has_another(tmp_path) -> None:
+    """An unactivated venv (an Airflow task, cron): `python3` on PATH lacks the project's packages."""
+    script = (
+        "import sys; from watchlake.settings import load_settings; from watchlake.spark import build_session\n"
+        f"settings = load_settings('local', runtime_dir={str(tmp_path)!r}, lake={{'root': {str(tmp_path / 'lake')!r}}},"
+        " catalog={'kind': 'none'}, spark={'ui_enabled': False})\n"
+        "spark = build_session(settings, 'udf-python')\n"
+        "rows = spark.range(1).rdd.map(lambda _: __import__('sys').executable).collect()\n"
+        "print('WORKER', rows[0]); spark.stop()\n"
+    )
+    env = {**os.environ, "PATH": "/usr/bin:/bin"}
+    env.pop("PYSPARK_PYTHON", None)
+    env.pop("VIRTUAL_ENV", None)
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert f"WORKER {sys.executable}" in done.stdout

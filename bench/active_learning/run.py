@@ -303,6 +303,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--shift", type=float, default=1.0, help="class offset on the new watches, in SDs")
     parser.add_argument("--quick", action="store_true", help="2 seeds, 12 rounds, 8 participants x 1 h")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=RESULTS / "active_learning.json",
+        help="results JSON (.md and .png beside it)",
+    )
     parser.add_argument("--workdir", type=Path, default=ROOT / ".runtime" / "bench" / "active_learning")
     args = parser.parse_args(argv)
     if args.quick:
@@ -352,10 +358,10 @@ def main(argv: list[str] | None = None) -> int:
         "default_over_random": (default / random) if default is not None and random else None,
         "seconds": round(time.perf_counter() - started, 1),
     }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "active_learning.json").write_text(json.dumps(result, indent=1))
-    (RESULTS / "active_learning.md").write_text(markdown(result))
-    plot(curves, result["ceiling_macro_f1"], args.batch, RESULTS / "active_learning.png")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=1))
+    args.out.with_suffix(".md").write_text(markdown(result))
+    plot(curves, result["ceiling_macro_f1"], args.batch, args.out.with_suffix(".png"))
     print(markdown(result))
     return 0
 

@@ -3,7 +3,7 @@ Python UDF that walks the SAME random forest's trees in Python, on the same wind
 
 Usage: python bench/train/run.py [--train-windows 20000] [--score-windows 200000] [--udf-windows 20000]
                                  [--trees 60] [--depth 10]
-Writes bench/results/train.json. Windows are synthetic (every FEATURE_COLUMNS column, a learnable label).
+Writes bench/results/train.json (or --out). Windows are synthetic (every FEATURE_COLUMNS column, a learnable label).
 """
 
 from __future__ import annotations
@@ -109,6 +109,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--udf-windows", type=int, default=20_000)
     parser.add_argument("--trees", type=int, default=60)
     parser.add_argument("--depth", type=int, default=10)
+    parser.add_argument(
+        "--out", type=Path, default=RESULTS, help="results JSON (default bench/results/train.json)"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     base = Path(tempfile.mkdtemp(prefix="watchlake-bench-train-"))
@@ -151,8 +154,8 @@ def main(argv: list[str] | None = None) -> int:
         / max(1, report["python_udf_score"]["rows_per_second_per_core"]),
         1,
     )
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(report, indent=2) + "\n")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2) + "\n")
     log.info("bench: %s", json.dumps(report))
     spark.stop()
     return 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
@@ -117,6 +118,7 @@ def build_session(settings: Settings, app_name: str, *, jars: tuple[str, ...] = 
     opening = metastore.opening(settings) if SparkContext._active_spark_context is None else nullcontext()
     with opening:
         _export_metastore_password(settings)
+        _python_workers_run_this_interpreter(settings)
         spark = builder.getOrCreate()
         if settings.catalog.kind != "none":  # the first catalog call opens (and may create) the metastore
             spark.sql(f"CREATE DATABASE IF NOT EXISTS {settings.catalog.database}")
@@ -124,6 +126,14 @@ def build_session(settings: Settings, app_name: str, *, jars: tuple[str, ...] = 
     register_functions(spark)
     log.info("Spark %s session %r on %s", spark.version, app_name, settings.spark.master)
     return spark
+
+
+def _python_workers_run_this_interpreter(settings: Settings) -> None:
+    """On a local master, Python workers start ``$PYSPARK_PYTHON`` or else ``python3`` from PATH, which is whatever
+    the shell has (an unactivated venv, an Airflow task, cron) and may lack the project's packages: use this
+    interpreter unless the user chose one. (The ``spark.pyspark.python`` setting is read only by spark-submit.)"""
+    if settings.spark.master.startswith("local"):
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
 
 
 def _export_metastore_password(settings: Settings) -> None:

@@ -145,6 +145,7 @@ TOOLS: tuple[Tool, ...] = (
     Tool(("demo",), "watchlake.demo"),
     Tool(("airflow",), "watchlake.orchestration.commands"),
     Tool(("annotate",), "watchlake.annotate.commands"),
+    Tool(("bench",), "watchlake.bench_suite.commands"),
 )
 
 _BY_NAME = {stage.name: stage for stage in STAGES}
