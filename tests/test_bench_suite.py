@@ -36,8 +36,7 @@ def test_a_row_holds_the_medians_and_the_median_of_the_per_run_ratios() -> None:
         [row], {"finished": "today", "description": "here", "load_before": 1, "load_after": 2}, quick=False
     )
     assert (
-        "| clean, s | **3.00x** (lower is better) (target <= 2: not met) | 10 s | 4 (DuckDB) | 3 |"
-        in table
+        "| clean, s | **3.00x** (lower is better) (target <= 2: not met) | 10 s | 4 (DuckDB) | 3 |" in table
     )
 
 
