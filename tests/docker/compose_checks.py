@@ -116,3 +116,30 @@ def route_problems(project: dict[str, Any], readme_text: str) -> list[str]:
         f"port {port} is published but not in the route table" for port in sorted(set(published) - documented)
     ]
     return problems
+
+
+# An exact release, optionally with a variant: 4.1.1, v1.5.0, 3.11.14-slim-bookworm; PostgreSQL's releases are
+# major.minor (17.7-bookworm).
+_PINNED = re.compile(r"^[^:@\s]+:v?\d+\.\d+\.\d+(-[a-z0-9.-]+)?$")
+_PINNED_TWO_PART = re.compile(r"^postgres:\d+\.\d+(-[a-z0-9.-]+)?$")
+
+
+def unpinned_images(project: dict[str, Any], dockerfile_text: str) -> list[str]:
+    """Images of the Compose file (other than the project's own) and FROM lines not pinned to an exact version."""
+    images = [service["image"] for service in project["services"].values() if not service.get("build")]
+    stages = {
+        words[3] for words in _from_lines(dockerfile_text) if len(words) > 3 and words[2].upper() == "AS"
+    }
+    images += [words[1] for words in _from_lines(dockerfile_text) if words[1] not in stages]
+    return [image for image in images if not (_PINNED.match(image) or _PINNED_TWO_PART.match(image))]
+
+
+def runtime_user(dockerfile_text: str) -> str:
+    """The USER of the Dockerfile's last stage ('root' when it sets none)."""
+    last_stage = dockerfile_text.split("\nFROM ")[-1]
+    users = [line.split()[1] for line in last_stage.splitlines() if line.startswith("USER ")]
+    return users[-1] if users else "root"
+
+
+def _from_lines(dockerfile_text: str) -> list[list[str]]:
+    return [line.split() for line in dockerfile_text.splitlines() if line.upper().startswith("FROM ")]

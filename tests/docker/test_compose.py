@@ -19,6 +19,8 @@ from compose_checks import (
     project_image_commands,
     route_problems,
     route_rows,
+    runtime_user,
+    unpinned_images,
 )
 
 from watchlake.settings import load_settings
@@ -151,3 +153,18 @@ def test_local_routes_are_the_local_settings_ports() -> None:
     assert {name: ports_in(rows[name][1]) for name in expected} == {
         name: [port] for name, port in expected.items()
     }
+
+
+def test_images_are_pinned_and_the_runtime_user_is_not_root(project: dict) -> None:
+    dockerfile = DOCKERFILE.read_text(encoding="utf-8")
+    assert unpinned_images(project, dockerfile) == []
+    assert runtime_user(dockerfile) == "watchlake"
+
+
+def test_unpinned_images_and_a_root_runtime_are_found(project: dict) -> None:
+    loose = {**project, "services": {**project["services"], "kafka-ui": {"image": "kafbat/kafka-ui:main"}}}
+    dockerfile = DOCKERFILE.read_text(encoding="utf-8").replace(
+        "FROM python:3.11.14-slim-bookworm AS runtime", "FROM python:3.11-slim AS runtime"
+    )
+    assert unpinned_images(loose, dockerfile) == ["kafbat/kafka-ui:main", "python:3.11-slim"]
+    assert runtime_user(dockerfile.replace("USER watchlake", "")) == "root"
