@@ -1,6 +1,6 @@
 module github.com/watchlake/watchlake/docker/compose-check
 
-go 1.26
+go 1.24
 
 require github.com/compose-spec/compose-go/v2 v2.16.2
 
