@@ -5,13 +5,21 @@
 #   ./init.sh --source sample      offline: stage a generated sample in the same format
 #   ./init.sh --source DIR|ZIP     stage archives or sw1.pN.csv files you already have
 # Re-running copies nothing that is already staged unchanged.
+# When a Docker engine answers (`docker info`), it also builds the image of docker-compose.yml (docker compose build).
 set -euo pipefail
 cd "$(dirname "$0")"
 
 case "${1:-}" in
-  -h|--help) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; echo; ;;
+  -h|--help) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; echo; ;;
 esac
 if [ ! -x .venv/bin/watchlake ]; then
   scripts/setup.sh
+fi
+# The streaming stack's image, for `docker compose up`; without an engine the local pipeline needs none.
+if command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then
+  echo "init.sh: a Docker engine answers: building the project image (docker compose build)"
+  docker compose build
+else
+  echo "init.sh: no Docker engine answers (docker info failed or no docker): skipping docker compose build"
 fi
 exec .venv/bin/watchlake ingest "$@"

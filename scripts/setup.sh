@@ -2,8 +2,8 @@
 # Set up watchlake on a fresh machine: Python venv and packages, system packages, JVM jars.
 # Re-running is cheap: each step skips what is already in place.
 #   scripts/setup.sh           what the pipeline needs
-#   scripts/setup.sh --test    plus the test tools (pytest, moto, duckdb, ruff, Selenium with Debian's Chromium) and
-#                              Airflow (the suite tests the DAGs)
+#   scripts/setup.sh --test    plus the test tools (pytest, moto, duckdb, ruff, Selenium with Debian's Chromium),
+#                              Airflow (the suite tests the DAGs) and the Compose validator (Go: docker/compose-check)
 #   scripts/setup.sh --airflow plus Airflow 3 and the Amazon provider (the DAGs, `watchlake airflow`)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -65,5 +65,9 @@ fi
 if [ -x scripts/fetch-jars.sh ]; then
   say "fetching JVM jars (Kafka broker, Spark Kafka connector, JDBC driver)"
   scripts/fetch-jars.sh
+fi
+if [ -n "$extras" ]; then  # the tests validate docker-compose.yml with a real Compose loader, no engine needed
+  say "building the Compose validator (docker/compose-check, Go)"
+  docker/compose-check/build.sh
 fi
 say "ready: activate with '. .venv/bin/activate', then run 'watchlake --help'"

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from watchlake import __version__, progress
 from watchlake.commandline import add_command, settings_of
 from watchlake.errors import NOTHING_TO_DO_EXIT, WatchlakeError
+from watchlake.settings import ENVIRONMENTS
 from watchlake.stages import STAGES, TOOLS, Stage, commands_of, run_stage, stage
 
 
@@ -66,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"watchlake {__version__}")
     parser.add_argument(
         "--env",
-        choices=("local", "aws"),
+        choices=ENVIRONMENTS,
         default=None,
         help="target environment (default: $WATCHLAKE_ENV or local)",
     )

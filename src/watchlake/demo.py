@@ -65,6 +65,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--batch-only", action="store_true", help="stop after training (no Kafka, no PostgreSQL)"
     )
+    parser.add_argument(
+        "--unless-champion",
+        action="store_true",
+        help="do nothing when the model registry has a champion already (docker-compose.yml's model service)",
+    )
 
 
 # The demo's chain: (stage, options). The stream runs faster than real time: each watch sends its 10 Hz readings
@@ -133,6 +138,15 @@ class _Run:
 
 def _demo(args: argparse.Namespace) -> int:
     settings = settings_of(args)
+    if args.unless_champion:
+        from watchlake.registry.registry import ModelRegistry
+
+        champion = ModelRegistry.from_settings(settings).champion()
+        if champion is not None:
+            print(
+                f"demo: model {settings.train.model_name} has a champion (version {champion.version}); nothing to do"
+            )
+            return 0
     sizes = {"participants": args.participants, "hours": args.hours}
     settings = with_section(
         settings, "sample", **{key: value for key, value in sizes.items() if value is not None}

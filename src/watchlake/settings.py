@@ -21,7 +21,8 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from watchlake.errors import ConfigError
 
-ENVIRONMENTS = ("local", "aws")
+# docker: the services of docker-compose.yml, reached by their service names on the Compose network.
+ENVIRONMENTS = ("local", "aws", "docker")
 
 
 class _Section(BaseModel):
@@ -282,6 +283,11 @@ class OrchestrationSettings(_Section):
 
     target: Literal["local", "emr"] = "local"
     emr: EmrSettings = EmrSettings()
+    # The address `watchlake airflow` serves its UI and API on. In a container (conf/docker.yaml) 0.0.0.0, so the
+    # port Compose publishes (on the host's 127.0.0.1) reaches it.
+    airflow_host: str = "127.0.0.1"
+    # The DAG files; empty: the checkout's dags/ (an installed package has none beside it: the image sets one).
+    dags_folder: str = ""
 
 
 class AnnotateSettings(_Section):
@@ -317,7 +323,7 @@ class Settings(BaseSettings):
         env_prefix="WATCHLAKE_", env_nested_delimiter="__", extra="forbid", frozen=True
     )
 
-    env: Literal["local", "aws"] = "local"
+    env: Literal["local", "aws", "docker"] = "local"
     runtime_dir: str = ".runtime"
     lake: LakeSettings = LakeSettings()
     spark: SparkSettings = SparkSettings()

@@ -28,3 +28,16 @@ def test_standalone_environment_points_the_aws_connection_at_a_stand_in(tmp_path
 
 def test_parallelism_is_one_slot_per_core_at_least_two() -> None:
     assert [standalone.parallelism(n) for n in (1, 2, 16)] == [2, 2, 16]
+
+
+def test_standalone_environment_serves_where_the_settings_say(tmp_path: Path) -> None:
+    settings = make_settings(
+        tmp_path, orchestration={"airflow_host": "0.0.0.0", "dags_folder": str(tmp_path / "dags")}
+    )
+    env = standalone.standalone_environment(settings, 8080)
+    assert (env["AIRFLOW__API__HOST"], env["AIRFLOW__CORE__DAGS_FOLDER"]) == (
+        "0.0.0.0",
+        str(tmp_path / "dags"),
+    )
+    # Its own parts still call the API on loopback, inside the container.
+    assert env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] == "http://127.0.0.1:8080/execution/"

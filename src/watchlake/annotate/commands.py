@@ -72,7 +72,7 @@ def _annotate(args: argparse.Namespace) -> int:
     port = args.port or settings.annotate.port
     app = create_app(settings)
     print(f"annotate: http://{settings.annotate.host}:{port} (Ctrl-C stops it)", flush=True)
-    serve(app, settings.annotate.host, port)
+    serve(app, settings.annotate.host, port, in_container=settings.env == "docker")
     return 0
 
 

@@ -22,19 +22,26 @@ def loopback_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def check_loopback(host: str) -> None:
-    """The service has no TLS: it must listen on loopback only."""
-    if host not in LOOPBACK:
-        raise ServiceError(
-            f"annotate.host is {host!r}: the annotation service listens on loopback only (127.0.0.1)"
-        )
+# In a container (env docker) the service listens on all of the container's addresses: its port is reachable only
+# through what Compose publishes, which docker-compose.yml binds to the host's 127.0.0.1.
+CONTAINER_ADDRESS = "0.0.0.0"
 
 
-def serve(app: Any, host: str, port: int) -> None:
+def check_loopback(host: str, *, in_container: bool = False) -> None:
+    """The service has no TLS: it must listen on loopback only (in a container: on the container's addresses)."""
+    if host in LOOPBACK or (in_container and host == CONTAINER_ADDRESS):
+        return
+    raise ServiceError(
+        f"annotate.host is {host!r}: the annotation service listens on loopback only (127.0.0.1)"
+        + (f" or, in the container, on {CONTAINER_ADDRESS}" if in_container else "")
+    )
+
+
+def serve(app: Any, host: str, port: int, *, in_container: bool = False) -> None:
     """Serve ``app`` until Ctrl-C."""
     import uvicorn
 
-    check_loopback(host)
+    check_loopback(host, in_container=in_container)
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
 

@@ -13,7 +13,8 @@ from watchlake.services.process import LOOPBACK
 from watchlake.settings import Settings
 
 METADATA_DATABASE = "airflow"
-# The checkout's dags/ folder (the DAG files are wiring, kept beside the package, not inside it).
+# The checkout's dags/ folder (the DAG files are wiring, kept beside the package, not inside it); an installed
+# package (the Docker image) names its own with orchestration.dags_folder.
 DAGS_FOLDER = Path(__file__).resolve().parents[3] / "dags"
 PASSWORD_FILE = "simple_auth_manager_passwords.json.generated"
 
@@ -36,18 +37,25 @@ def parallelism(cpus: int | None = None) -> int:
     return max(2, cpus if cpus is not None else (os.cpu_count() or 2))
 
 
-def standalone_environment(settings: Settings, port: int, dags_folder: Path = DAGS_FOLDER) -> dict[str, str]:
-    """The variables ``airflow standalone`` runs with (on top of this process's): loopback only, this venv's
-    ``airflow`` first on PATH (standalone starts its parts through it), no examples, one API worker."""
+def dags_folder(settings: Settings) -> Path:
+    """``orchestration.dags_folder`` if set, else the checkout's ``dags/``."""
+    chosen = settings.orchestration.dags_folder
+    return Path(chosen).expanduser().resolve() if chosen else DAGS_FOLDER
+
+
+def standalone_environment(settings: Settings, port: int) -> dict[str, str]:
+    """The variables ``airflow standalone`` runs with (on top of this process's): the UI and API on
+    ``orchestration.airflow_host`` (loopback, except in a container), its own parts calling it on loopback, this
+    venv's ``airflow`` first on PATH (standalone starts its parts through it), no examples, one API worker."""
     home = airflow_home(settings)
     variables = {
         "AIRFLOW_HOME": str(home),
-        "AIRFLOW__CORE__DAGS_FOLDER": str(dags_folder),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(dags_folder(settings)),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__PARALLELISM": str(parallelism()),
         "AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG": str(parallelism()),
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": metadata_url(settings),
-        "AIRFLOW__API__HOST": LOOPBACK,
+        "AIRFLOW__API__HOST": settings.orchestration.airflow_host,
         "AIRFLOW__API__PORT": str(port),
         "AIRFLOW__API__WORKERS": "1",
         "AIRFLOW__API__BASE_URL": f"http://{LOOPBACK}:{port}",
