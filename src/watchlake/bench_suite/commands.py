@@ -101,7 +101,7 @@ def _bench(args: argparse.Namespace) -> int:
             if failure:
                 failures[bench.name] = failure
             if documents:
-                rows.extend(rows_of(bench, documents))
+                rows.extend(rows_of(bench, documents, runs if bench.repeat_option else None))
     machine["finished"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     machine["load_after"] = os.getloadavg()[0]
     table = markdown(rows, machine, quick=args.quick)

@@ -46,8 +46,10 @@ def _median(values: list[float | None]) -> float | None:
     return statistics.median(present) if present else None
 
 
-def row(bench: Bench, figure: Figure, documents: list[dict[str, Any]]) -> Row:
-    """Medians of the figure and of its baseline over the runs; the ratio is the median of per-run ratios."""
+def row(bench: Bench, figure: Figure, documents: list[dict[str, Any]], runs: int | None = None) -> Row:
+    """Medians of the figure and of its baseline over the runs; the ratio is the median of per-run ratios.
+
+    ``runs``: the measurements behind the figure when the script repeats them itself (one document holds them)."""
     values = [resolve(document, figure.value) for document in documents]
     baselines = [resolve(document, figure.baseline) for document in documents] if figure.baseline else []
     ratios = [
@@ -70,13 +72,13 @@ def row(bench: Bench, figure: Figure, documents: list[dict[str, Any]]) -> Row:
         figure.higher_is_better,
         figure.target,
         met,
-        len(documents),
+        runs or len(documents),
         values,
     )
 
 
-def rows_of(bench: Bench, documents: list[dict[str, Any]]) -> list[Row]:
-    return [row(bench, figure, documents) for figure in bench.figures]
+def rows_of(bench: Bench, documents: list[dict[str, Any]], runs: int | None = None) -> list[Row]:
+    return [row(bench, figure, documents, runs) for figure in bench.figures]
 
 
 def _number(value: float | None) -> str:
