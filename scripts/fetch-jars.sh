@@ -3,6 +3,8 @@
 #   kafka-broker/  the local Apache Kafka broker (jvm/kafka-broker.pom.xml)
 #   spark-kafka/   Spark's Kafka source and sink, added to Spark sessions (jvm/spark-connectors.pom.xml)
 #   jdbc/          the PostgreSQL JDBC driver, added to Spark sessions (jvm/spark-connectors.pom.xml)
+#   s3a/           Hadoop's S3A connector and the AWS SDK modules it needs, added to Spark sessions on an S3 lake
+#                  outside EMR (jvm/s3a.pom.xml)
 #   functions/     watchlake's own Spark SQL functions (jvm/functions/src), compiled here against PySpark's jars
 # A folder is fetched again only when its pom changed: each holds a stamp with the pom's SHA-256, so a re-run
 # on a complete folder fetches nothing and works offline.
@@ -39,6 +41,7 @@ fetch() {
 fetch kafka-broker.pom.xml kafka-broker
 fetch spark-connectors.pom.xml spark-kafka
 fetch spark-connectors.pom.xml jdbc
+fetch s3a.pom.xml s3a
 
 # build_functions: compile jvm/functions/src with javac against the installed PySpark's jars (the same Spark and
 # jackson-core the sessions run), into functions/watchlake-functions.jar.

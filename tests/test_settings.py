@@ -146,3 +146,20 @@ def test_with_section_validates_values_like_loaded_ones() -> None:
         with_section(load_settings("local"), "generate", devices=0)
     with pytest.raises(ConfigError, match=r"stats\.warehouse_copyy"):
         with_section(load_settings("local"), "stats", warehouse_copyy="off")
+
+
+def test_load_settings_bucket_comes_from_an_s3_lake_root() -> None:
+    assert load_settings("aws").aws.bucket == "watchlake-lake"
+    assert load_settings("aws", lake={"root": "s3a://other-lake/prefix"}).aws.bucket == "other-lake"
+    assert load_settings("local").aws.bucket == ""
+
+
+def test_load_settings_refuses_a_bucket_that_is_not_the_lakes() -> None:
+    with pytest.raises(ConfigError, match=r"aws\.bucket \(elsewhere\) is not the bucket of lake\.root"):
+        load_settings("aws", aws={"bucket": "elsewhere"})
+    assert load_settings("aws", aws={"bucket": "watchlake-lake"}).aws.bucket == "watchlake-lake"
+
+
+def test_load_settings_glue_database_points_at_catalog_database() -> None:
+    with pytest.raises(ConfigError, match=r"aws\.glue_database is gone.*catalog\.database"):
+        load_settings("aws", aws={"glue_database": "sensors"})

@@ -44,6 +44,10 @@ class SparkSettings(_Section):
     # user's terminal; `watchlake -v` shows WARN.
     log_level: Literal["ERROR", "WARN", "INFO", "DEBUG"] = "ERROR"
     ui_enabled: bool = True
+    # True only inside EMR (the EMR steps set it): EMRFS serves s3:// and the cluster names the Glue catalog there.
+    # Elsewhere an S3 lake is reached through Hadoop's S3A connector (jvm/lib/s3a), and a Glue catalog or the yarn
+    # master without a cluster configuration is refused at start-up.
+    on_emr: bool = False
     # The JVMs' garbage collector: parallel gives the batch stages 7-8 % more throughput than G1 (bench/clean);
     # its young-generation pauses (tens of ms at these heap sizes) are far below a streaming micro-batch.
     garbage_collector: Literal["parallel", "g1"] = "parallel"
@@ -110,9 +114,22 @@ class AwsSettings(_Section):
     region: str = "us-east-1"
     # Set to a moto server URL to simulate AWS; empty means the real endpoints.
     endpoint_url: str = ""
+    # The lake's bucket (code bundle, EMR logs): taken from lake.root when that is on S3, so leave it empty there;
+    # a different value is refused at start-up. Set it only for a local lake whose EMR code lives in S3.
     bucket: str = ""
+    # Pin the EMR target to this cluster instead of finding one by orchestration.emr.tags (or creating one).
     emr_cluster_id: str = ""
-    glue_database: str = "watchlake"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "glue_database" in data:
+            raise PydanticCustomError(
+                "renamed_setting",
+                "aws.glue_database is gone: the Glue database is catalog.database (one name for one database); "
+                "move the value there",
+            )
+        return data
 
 
 class IngestSettings(_Section):
@@ -357,7 +374,12 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _settings_agree(self) -> Settings:
-        """Settings that contradict each other fail here, at start-up, naming the keys (see :func:`disagreements`)."""
+        """Settings that contradict each other fail here, at start-up, naming the keys (see :func:`disagreements`).
+        ``aws.bucket`` left empty is taken from an S3 ``lake.root`` first (one name for the bucket)."""
+        lake_bucket = bucket_of_uri(self.lake.root)
+        if lake_bucket and not self.aws.bucket:
+            # Frozen model: the derived value is set once, here, while the object is being built.
+            object.__setattr__(self, "aws", self.aws.model_copy(update={"bucket": lake_bucket}))
         found = disagreements(self)
         if found:
             raise PydanticCustomError("settings_disagree", "; ".join(found))
@@ -480,8 +502,23 @@ def disagreements(settings: Settings) -> list[str]:
     outside = [q for q in settings.stats.quantiles if not 0 <= q <= 1]
     if outside:
         found.append(f"stats.quantiles {outside} are not levels in [0, 1]; use fractions such as 0.25")
+    lake_bucket = bucket_of_uri(settings.lake.root)
+    if lake_bucket and settings.aws.bucket != lake_bucket:
+        found.append(
+            f"aws.bucket ({settings.aws.bucket}) is not the bucket of lake.root ({settings.lake.root}): the code "
+            "bundle and EMR logs would go to another bucket than the lake; leave aws.bucket empty (it is taken "
+            "from lake.root) or make the two agree"
+        )
     found += _kafka_disagreements(settings.kafka)
     return found
+
+
+def bucket_of_uri(uri: str) -> str:
+    """The bucket of an ``s3://`` or ``s3a://`` URI; empty for anything else."""
+    for scheme in ("s3://", "s3a://"):
+        if uri.startswith(scheme):
+            return uri[len(scheme) :].split("/", 1)[0]
+    return ""
 
 
 def _kafka_disagreements(kafka: KafkaSettings) -> list[str]:

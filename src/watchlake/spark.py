@@ -13,7 +13,7 @@ from typing import Any
 from pyspark import SparkContext
 from pyspark.sql import SparkSession
 
-from watchlake import metastore
+from watchlake import metastore, spark_aws
 from watchlake.errors import ConfigError
 from watchlake.jvm import register_functions
 from watchlake.lake import Lake, is_remote
@@ -22,7 +22,7 @@ from watchlake.settings import Settings
 log = logging.getLogger(__name__)
 
 # Folders under ``settings.jvm.lib_dir`` whose jars a session may add (filled by scripts/fetch-jars.sh).
-JAR_FOLDERS = ("spark-kafka", "jdbc", "functions")
+JAR_FOLDERS = ("spark-kafka", "jdbc", "functions", "s3a")
 # The JVMs' log configuration, its level from settings.spark.log_level.
 LOG_CONFIGURATION = Path(__file__).resolve().parent / "conf" / "log4j2.properties"
 GARBAGE_COLLECTORS = {"parallel": "-XX:+UseParallelGC", "g1": "-XX:+UseG1GC"}
@@ -81,13 +81,7 @@ def session_conf(settings: Settings, jars: list[str]) -> dict[str, str]:
         conf["spark.hadoop.hive.metastore.client.factory.class"] = (
             "com.amazonaws.glue.catalog.metastore.AWSGlueDataCatalogHiveClientFactory"
         )
-    if settings.aws.endpoint_url:
-        # A simulated S3 (moto server): path-style requests to the given endpoint.
-        conf["spark.hadoop.fs.s3a.endpoint"] = settings.aws.endpoint_url
-        conf["spark.hadoop.fs.s3a.path.style.access"] = "true"
-        conf["spark.hadoop.fs.s3a.connection.ssl.enabled"] = str(
-            settings.aws.endpoint_url.startswith("https")
-        ).lower()
+    conf.update(spark_aws.s3a_conf(settings))  # an S3 lake outside EMR: S3A serves s3:// and s3a://
     conf["spark.driver.extraJavaOptions"] = " ".join(java_options)
     if jars:
         conf["spark.jars"] = ",".join(jars)
@@ -104,11 +98,16 @@ def build_session(settings: Settings, app_name: str, *, jars: tuple[str, ...] = 
     """Return the SparkSession for ``settings``; ``jars`` names folders of connector jars to add.
 
     In a process that already has a session, Spark returns that one (static settings such as jars cannot change
-    after the first start), so tests and long-lived processes build the session once.
+    after the first start), so tests and long-lived processes build the session once. Set-ups that need a cluster
+    (a Glue catalog or ``yarn`` off EMR) are refused first, naming the setting to change.
     """
+    spark_aws.refuse_unrunnable(settings)
     builder = SparkSession.builder.appName(app_name).master(settings.spark.master)
-    # watchlake's SQL functions are in every session; a PostgreSQL metastore needs its JDBC driver.
+    # watchlake's SQL functions are in every session; a PostgreSQL metastore needs its JDBC driver; an S3 lake
+    # outside EMR the S3A connector.
     needed = ("functions", "jdbc") if metastore.uses_postgres(settings) else ("functions",)
+    if spark_aws.needs_s3a(settings):
+        needed = (*needed, "s3a")
     folders = tuple(dict.fromkeys((*needed, *jars)))
     for key, value in session_conf(settings, connector_jars(settings, folders)).items():
         builder = builder.config(key, value)

@@ -110,3 +110,22 @@ def test_up_reports_port_in_use_with_exit_code(cli_env: dict[str, str]) -> None:
     assert result.returncode == 1
     assert f"port 127.0.0.1:{port} is already in use" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_status_and_down_on_aws_show_the_managed_services_as_skipped(tmp_path: Path) -> None:
+    # conf/aws.yaml names MSK and Redshift: nothing of them runs here, and neither command may fail on them.
+    env = {**os.environ, "WATCHLAKE_ENV": "aws", "WATCHLAKE_RUNTIME_DIR": str(tmp_path)}
+    env.pop("WATCHLAKE_AWS__ENDPOINT_URL", None)
+    shown = watchlake(env, "status", "--json")
+    stopped = watchlake(env, "down")
+
+    assert shown.returncode == 0, shown.stderr
+    rows = {row["name"]: row for row in json.loads(shown.stdout)}
+    assert {name: row["state"] for name, row in rows.items()} == {
+        "kafka": "skipped",
+        "postgres": "skipped",
+        "moto": "skipped",
+    }
+    assert rows["kafka"]["address"].startswith("b-1.watchlake.kafka")
+    assert stopped.returncode == 0, stopped.stderr
+    assert "skipped" in stopped.stdout

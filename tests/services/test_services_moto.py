@@ -50,3 +50,22 @@ def test_moto_stop_leaves_no_process(moto_settings: Settings) -> None:
 def test_moto_is_skipped_for_real_aws(tmp_path: Path) -> None:
     settings = make_settings(tmp_path, aws={"endpoint_url": ""})
     assert moto.start(settings).state == "skipped"
+
+
+def test_moto_healthy_after_multipart_uploads(moto_settings: Settings) -> None:
+    # moto's state dump (/moto-api/data.json) fails once a multipart upload is in it; the health probe is not that.
+    moto.start(moto_settings)
+    s3, bucket = s3_client(moto_settings), moto_settings.aws.bucket
+    done = s3.create_multipart_upload(Bucket=bucket, Key="staging/big.csv")["UploadId"]
+    part = s3.upload_part(Bucket=bucket, Key="staging/big.csv", UploadId=done, PartNumber=1, Body=b"x" * 1024)
+    s3.complete_multipart_upload(
+        Bucket=bucket,
+        Key="staging/big.csv",
+        UploadId=done,
+        MultipartUpload={"Parts": [{"ETag": part["ETag"], "PartNumber": 1}]},
+    )
+    pending = s3.create_multipart_upload(Bucket=bucket, Key="staging/half.csv")["UploadId"]
+    s3.upload_part(Bucket=bucket, Key="staging/half.csv", UploadId=pending, PartNumber=1, Body=b"y" * 1024)
+
+    info = moto.status(moto_settings)
+    assert info.state == "running" and info.healthy

@@ -107,8 +107,13 @@ def cluster_request(settings: Settings) -> dict[str, Any]:
 
 
 def step_environment(settings: Settings) -> dict[str, str]:
-    """The variables a step's driver and executors get: the environment's settings, jars from the bootstrap."""
-    return {"WATCHLAKE_ENV": settings.env, "WATCHLAKE_JVM__LIB_DIR": NODE_JAR_DIR}
+    """The variables a step's driver and executors get: the environment's settings, jars from the bootstrap, and
+    ``spark.on_emr`` (EMRFS serves s3:// and Glue is the catalog there, so no S3A and no refusal of Glue)."""
+    return {
+        "WATCHLAKE_ENV": settings.env,
+        "WATCHLAKE_JVM__LIB_DIR": NODE_JAR_DIR,
+        "WATCHLAKE_SPARK__ON_EMR": "true",
+    }
 
 
 def spark_step(settings: Settings, stage: str, arguments: Sequence[str] = ()) -> dict[str, Any]:

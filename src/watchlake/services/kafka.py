@@ -218,6 +218,9 @@ def ensure_topic(
 
 def stop(settings: Settings) -> ServiceInfo:
     """Stop the broker if watchlake started it (controlled shutdown, then SIGKILL after 30 s)."""
+    elsewhere = managed_elsewhere(settings)
+    if elsewhere is not None:
+        return elsewhere
     paths = _paths(settings)
     pid = process.live_pid(paths["pid"], str(paths["config"]), NAME)
     if pid is not None:
@@ -227,7 +230,22 @@ def stop(settings: Settings) -> ServiceInfo:
     return status(settings)
 
 
+def managed_elsewhere(settings: Settings) -> ServiceInfo | None:
+    """A ``skipped`` row when ``kafka.bootstrap_servers`` is not on loopback (MSK, another host): no local broker
+    is wanted, so ``status`` and ``down`` show that instead of failing; None for a local broker."""
+    first = settings.kafka.bootstrap_servers.split(",")[0].strip()
+    host, _ = process.split_host_port(first, 9092)
+    if process.is_loopback(host):
+        return None
+    return ServiceInfo(
+        NAME, "skipped", first, detail="kafka.bootstrap_servers is not on loopback: not run here"
+    )
+
+
 def status(settings: Settings) -> ServiceInfo:
+    elsewhere = managed_elsewhere(settings)
+    if elsewhere is not None:
+        return elsewhere
     paths = _paths(settings)
     host, port = client_address(settings)
     pid = process.live_pid(paths["pid"], str(paths["config"]), NAME)

@@ -1,15 +1,13 @@
 """moto in server mode: a local stand-in for S3, EMR and Glue when ``aws.endpoint_url`` points at loopback.
 
 Started as ``python -m moto.server`` (the ``moto[server]`` extra) on the endpoint's port; its state lives in memory
-and is gone when it stops. ``aws.bucket`` is created on start when set.
+and is gone when it stops. ``aws.bucket`` (the S3 lake's bucket) is created on start when set.
 """
 
 from __future__ import annotations
 
 import logging
 import sys
-import urllib.error
-import urllib.request
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -39,12 +37,20 @@ def _paths(settings: Settings) -> dict[str, Path]:
     return {"home": home, "log": home / "moto.log", "pid": home / "moto.pid"}
 
 
-def _answers(host: str, port: int) -> bool:
+# A health probe waits this long for moto: a hung server is reported unhealthy rather than waited for.
+PROBE_TIMEOUT = 2.0
+
+
+def _answers(settings: Settings) -> bool:
+    """Whether moto answers an S3 ListBuckets: a cheap call. (Its ``/moto-api/data.json`` dumps the whole state
+    and fails once a multipart upload is in it, so a healthy server looked sick.)"""
+    from botocore.exceptions import BotoCoreError, ClientError
+
     try:
-        with urllib.request.urlopen(f"http://{host}:{port}/moto-api/data.json", timeout=2) as response:
-            return bool(response.status == 200)
-    except (urllib.error.URLError, OSError):
+        s3_client(settings, timeout_seconds=PROBE_TIMEOUT).list_buckets()
+    except (BotoCoreError, ClientError, OSError):
         return False
+    return True
 
 
 def start(settings: Settings) -> ServiceInfo:
@@ -64,7 +70,7 @@ def start(settings: Settings) -> ServiceInfo:
         command = [sys.executable, "-m", TOKEN, "-H", host, "-p", str(port)]
         pid = process.spawn(command, paths["log"])
         paths["pid"].write_text(f"{pid}\n")
-        process.wait_healthy(NAME, pid, TOKEN, lambda: _answers(host, port), paths["log"], START_TIMEOUT)
+        process.wait_healthy(NAME, pid, TOKEN, lambda: _answers(settings), paths["log"], START_TIMEOUT)
         log.info("moto: server pid %d on %s:%d", pid, host, port)
     else:
         log.info("moto: already running (pid %d on %s:%d)", pid, host, port)
@@ -97,7 +103,7 @@ def status(settings: Settings) -> ServiceInfo:
     pid = process.live_pid(paths["pid"], TOKEN, NAME)
     if pid is not None:
         address = f"{where[0]}:{where[1]}" if where else ""
-        healthy = where is not None and _answers(*where)
+        healthy = where is not None and _answers(settings)
         return ServiceInfo(NAME, "running", address, pid, healthy, str(paths["log"]))
     if where is None:
         return _skipped(settings)

@@ -217,8 +217,13 @@ def stop(settings: Settings) -> ServiceInfo:
 
 
 def status(settings: Settings) -> ServiceInfo:
-    paths = _paths(settings)
     address = f"{settings.warehouse.host}:{settings.warehouse.port}"
+    if not process.is_loopback(settings.warehouse.host):
+        # Redshift or another remote server: nothing of it runs here, and probing it is not a local status.
+        return ServiceInfo(
+            NAME, "skipped", address, detail=f"warehouse.host is not on loopback ({settings.warehouse.kind})"
+        )
+    paths = _paths(settings)
     pid = process.live_pid(paths["pid"], str(paths["data"]), NAME)
     if pid is not None:
         return ServiceInfo(NAME, "running", address, pid, answers(settings), str(paths["log"]))
