@@ -333,6 +333,19 @@ class AnnotateSettings(_Section):
     kafka_scan_max_messages: int = Field(default=200_000, ge=0)
 
 
+class MonitorSettings(_Section):
+    """The monitoring figures (``/monitor`` in the annotation app, ``watchlake status``), read from the warehouse."""
+
+    # The page fetches its figures again this often (htmx polling).
+    refresh_seconds: float = Field(default=5.0, gt=0)
+    # Percentiles, dead letters, watermark drops and the recent confidence distribution cover this span.
+    window_seconds: int = Field(default=3600, ge=60)
+    # Messages/s in and windows/s scored are averaged over this span (a short one, to show the current rate).
+    rate_seconds: int = Field(default=60, ge=1)
+    # Labels per hour: this many hours back, the current one included.
+    label_hours: int = Field(default=12, ge=1, le=168)
+
+
 class Settings(BaseSettings):
     """Everything a stage may read. Built only by :func:`load_settings`."""
 
@@ -360,6 +373,7 @@ class Settings(BaseSettings):
     feature_store: FeatureStoreSettings = FeatureStoreSettings()
     orchestration: OrchestrationSettings = OrchestrationSettings()
     annotate: AnnotateSettings = AnnotateSettings()
+    monitor: MonitorSettings = MonitorSettings()
 
     @classmethod
     def settings_customise_sources(

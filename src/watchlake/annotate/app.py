@@ -63,6 +63,16 @@ class Context:
     signer: Signer
     templates: Jinja2Templates
     cache: OrderedDict[tuple[str, datetime], WindowReadings | None] = field(default_factory=OrderedDict)
+    champion: Any = None  # the monitoring page's ChampionReader, made on first use
+
+    def champion_reader(self) -> Any:
+        """The registry reader of the monitoring page (one per app: it keeps the immutable version records)."""
+        if self.champion is None:
+            from watchlake.monitor.champion import ChampionReader
+            from watchlake.registry.registry import ModelRegistry
+
+            self.champion = ChampionReader(ModelRegistry.from_settings(self.settings))
+        return self.champion
 
     @property
     def schema(self) -> str:
@@ -168,7 +178,7 @@ def create_app(
     connect: Callable[[], Any] | None = None,
 ) -> FastAPI:
     """The app; makes the warehouse tables it needs when missing."""
-    from watchlake.annotate import api, web
+    from watchlake.annotate import api, monitor, web
     from watchlake.warehouse.connection import connect as warehouse_connect
     from watchlake.warehouse.tables import ensure_tables
 
@@ -197,4 +207,5 @@ def create_app(
     app.mount("/static", StaticFiles(directory=str(package / "static")), name="static")
     app.include_router(api.router)
     app.include_router(web.router)
+    app.include_router(monitor.router)
     return app

@@ -67,6 +67,25 @@ def _tables(schema: str) -> dict[str, str]:
     }
 
 
+def unlabelled_count_sql(schema: str) -> str:
+    """SQL: how many queue rows have no label (their newest label row, if any, is an undo), leased ones included:
+    the queue's depth."""
+    t = _tables(schema)
+    return (
+        f"SELECT count(*) FROM {t['queue']} q WHERE (SELECT lb.label FROM {t['labels']} lb "
+        "WHERE lb.device_id = q.device_id AND lb.window_start = q.window_start "
+        "ORDER BY lb.labelled_at DESC, lb.label_id DESC LIMIT 1) IS NULL"
+    )
+
+
+def standing_label_sql(schema: str, alias: str = "lb") -> str:
+    """SQL: label row ``alias`` is a label (not an undo) that no undo took back."""
+    return (
+        f"{alias}.label IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {_tables(schema)['labels']} u "
+        f"WHERE u.retracts = {alias}.label_id)"
+    )
+
+
 def _open_condition(t: dict[str, str]) -> str:
     """SQL: queue row ``q`` is open (newest label row, if any, is an undo) and has no open lease at %(now)s."""
     return (
@@ -132,16 +151,11 @@ def counts(connection: Any, schema: str, annotator: str, now: datetime) -> dict[
     t = _tables(schema)
     midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT count(*) FROM {t['queue']} q WHERE (SELECT lb.label FROM {t['labels']} lb "
-            "WHERE lb.device_id = q.device_id AND lb.window_start = q.window_start "
-            "ORDER BY lb.labelled_at DESC, lb.label_id DESC LIMIT 1) IS NULL"
-        )
+        cursor.execute(unlabelled_count_sql(schema))
         left = cursor.fetchone()[0]
         cursor.execute(
             f"SELECT count(*), count(*) FILTER (WHERE lb.annotator = %s) FROM {t['labels']} lb "
-            "WHERE lb.label IS NOT NULL AND lb.labelled_at >= %s "
-            f"AND NOT EXISTS (SELECT 1 FROM {t['labels']} u WHERE u.retracts = lb.label_id)",
+            f"WHERE lb.labelled_at >= %s AND {standing_label_sql(schema)}",
             (annotator, midnight),
         )
         today, mine = cursor.fetchone()

@@ -30,6 +30,7 @@ from watchlake.scoring import ChampionModel, load_champion
 from watchlake.settings import Settings
 from watchlake.warehouse.batches import Reconnect
 from watchlake.warehouse.connection import connect
+from watchlake.warehouse.progress import BatchProgress, record_progress, to_batch_progress
 from watchlake.warehouse.tables import ANNOTATION_QUEUE, DEAD_LETTERS, PREDICTIONS, ensure_tables
 
 log = logging.getLogger(__name__)
@@ -38,11 +39,14 @@ log = logging.getLogger(__name__)
 class WatermarkDrops(StreamingQueryListener):
     """Counts, and logs, the messages Spark drops before the window assembler because they are older than the
     watermark (``predict.watermark_seconds`` behind the newest event time): the only messages the predictor does
-    not write anywhere (they stay in Kafka)."""
+    not write anywhere (they stay in Kafka). With ``record``, every progress report of the query is also handed to
+    it (the predictor writes them to the warehouse's ``stream_progress`` for the monitoring figures); a failure
+    there is logged, never raised: monitoring must not stop the stream."""
 
-    def __init__(self, query_name: str) -> None:
+    def __init__(self, query_name: str, record: Callable[[BatchProgress], None] | None = None) -> None:
         self.query_name = query_name
         self.total = 0
+        self.record = record
 
     def onQueryStarted(self, event: Any) -> None:
         pass
@@ -51,21 +55,50 @@ class WatermarkDrops(StreamingQueryListener):
         progress = event.progress
         if progress.name != self.query_name:
             return
-        dropped = sum(operator.numRowsDroppedByWatermark for operator in progress.stateOperators)
-        if dropped:
-            self.total += dropped
+        row = to_batch_progress(progress)
+        if row.older_than_watermark:
+            self.total += row.older_than_watermark
             log.warning(
                 "%s batch %d: %d messages older than the watermark dropped",
                 self.query_name,
-                progress.batchId,
-                dropped,
+                row.batch_id,
+                row.older_than_watermark,
             )
+        if self.record is not None:
+            try:
+                self.record(row)
+            except Exception as error:  # the figures miss one batch; the stream goes on
+                log.warning("%s batch %d: progress not recorded (%s)", self.query_name, row.batch_id, error)
 
     def onQueryIdle(self, event: Any) -> None:
         pass
 
     def onQueryTerminated(self, event: Any) -> None:
         pass
+
+
+class ProgressRecorder:
+    """Writes progress reports to the warehouse on a connection of its own (the listener runs in Spark's listener
+    thread, beside the sink's), reopened after a failure."""
+
+    def __init__(self, connect: Callable[[], Any], schema: str) -> None:
+        self._connect = connect
+        self._connection: Any = None
+        self.schema = schema
+
+    def __call__(self, row: BatchProgress) -> None:
+        try:
+            if self._connection is None or self._connection.closed:
+                self._connection = self._connect()
+            record_progress(self._connection, self.schema, row)
+        except Exception:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
 
 
 @dataclass
@@ -78,6 +111,7 @@ class PredictQueries:
     drops: WatermarkDrops
     spark: SparkSession
     lock: CheckpointLock | None = None
+    recorder: ProgressRecorder | None = None
 
     @property
     def queries(self) -> list[StreamingQuery]:
@@ -87,6 +121,8 @@ class PredictQueries:
         self.predictions.stop()
         self.spark.streams.removeListener(self.drops)
         self.sink.close()
+        if self.recorder is not None:
+            self.recorder.close()
         if self.lock is not None:
             self.lock.release()
 
@@ -181,7 +217,8 @@ def _start_locked(
         lambda: connect(settings), schema, predict.query_name, champion, predict, fewest, reconnect
     )
     assembled = assembled_windows(settings, read_topic(spark, settings))
-    drops = WatermarkDrops(predict.query_name)
+    recorder = ProgressRecorder(lambda: connect(settings), schema)
+    drops = WatermarkDrops(predict.query_name, recorder)
     spark.streams.addListener(drops)
     query = _start_query(assembled, predict.query_name, sink, settings, available_now)
     log.info(
@@ -190,7 +227,7 @@ def _start_locked(
         schema,
         champion.version,
     )
-    return PredictQueries(query, sink, drops, spark, lock)
+    return PredictQueries(query, sink, drops, spark, lock, recorder)
 
 
 def _failed(queries: list[StreamingQuery]) -> Exception | None:

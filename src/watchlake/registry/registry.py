@@ -42,13 +42,24 @@ MODEL_DIR = "model"
 
 
 @dataclass(frozen=True)
+class Promotion:
+    """One change of champion: the version that became champion, when (ISO UTC) and why."""
+
+    version: int
+    at: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class Pointer:
-    """The champion alias: the current version and the champions before it, oldest first."""
+    """The champion alias: the current version and the champions before it, oldest first, and every change of
+    champion, oldest first (pointers written before this log existed have none)."""
 
     version: int
     history: tuple[int, ...] = ()
     updated_at: str = ""
     reason: str = ""
+    promotions: tuple[Promotion, ...] = ()
 
     def to_json(self) -> str:
         return json.dumps(
@@ -57,6 +68,7 @@ class Pointer:
                 "history": list(self.history),
                 "updated_at": self.updated_at,
                 "reason": self.reason,
+                "promotions": [vars(promotion) for promotion in self.promotions],
             }
         )
 
@@ -68,7 +80,16 @@ class Pointer:
             tuple(int(v) for v in data.get("history", [])),
             data.get("updated_at", ""),
             data.get("reason", ""),
+            tuple(
+                Promotion(int(p["version"]), str(p.get("at", "")), str(p.get("reason", "")))
+                for p in data.get("promotions", [])
+            ),
         )
+
+    def moved_to(self, version: int, history: tuple[int, ...], reason: str) -> Pointer:
+        """The pointer after the champion became ``version`` now, with the change logged."""
+        now = _now()
+        return Pointer(version, history, now, reason, (*self.promotions, Promotion(version, now, reason)))
 
 
 def _now() -> str:
@@ -191,7 +212,7 @@ class ModelRegistry:
             history = current.history
         else:
             history = (*current.history, current.version)
-        pointer = Pointer(version, history, _now(), reason)
+        pointer = (current or Pointer(version)).moved_to(version, history, reason)
         self._store.write_bytes(join(self.root, POINTER), pointer.to_json().encode())
         log.info("model %s: champion is now version %d (%s)", self.name, version, reason or "no reason given")
         return pointer
@@ -201,8 +222,8 @@ class ModelRegistry:
         current = self.champion()
         if current is None or not current.history:
             raise ModelError(f"model {self.name!r}: no previous champion to roll back to")
-        pointer = Pointer(
-            current.history[-1], current.history[:-1], _now(), f"rollback from {current.version}"
+        pointer = current.moved_to(
+            current.history[-1], current.history[:-1], f"rollback from {current.version}"
         )
         self._store.write_bytes(join(self.root, POINTER), pointer.to_json().encode())
         log.info("model %s: rolled back champion %d -> %d", self.name, current.version, pointer.version)

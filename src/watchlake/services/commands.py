@@ -7,11 +7,16 @@ import importlib
 import json
 from collections.abc import Callable
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 from watchlake.commandline import add_command, settings_of
 from watchlake.errors import ServiceError
 from watchlake.services import SERVICE_NAMES
 from watchlake.services.process import ServiceInfo
+
+if TYPE_CHECKING:
+    from watchlake.monitor.snapshot import Snapshot
+    from watchlake.settings import Settings
 
 _EPILOG = """\
 Services run as the current user, bound to 127.0.0.1, with data, logs and pid files in <runtime_dir>/<service>:
@@ -65,8 +70,20 @@ def _add(
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     _add(subparsers, "up", _up, "start local services and wait until they answer")
     _add(subparsers, "down", _down, "stop the local services watchlake started")
-    status = _add(subparsers, "status", _status, "show which local services run where (pid, address, health)")
-    status.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    status = _add(
+        subparsers,
+        "status",
+        _status,
+        "show which local services run where (pid, address, health) and the monitoring figures",
+    )
+    status.add_argument(
+        "--json",
+        action="store_true",
+        help="print the services as JSON, without the figures (those are at /monitor/figures.json)",
+    )
+    status.add_argument(
+        "--no-figures", action="store_true", help="only the services, not the warehouse and registry figures"
+    )
 
 
 def _run_each(args: argparse.Namespace, action: Callable[[ModuleType], ServiceInfo]) -> list[ServiceInfo]:
@@ -100,9 +117,30 @@ def _status(args: argparse.Namespace) -> int:
     infos = _run_each(args, lambda module: module.status(settings))
     if args.json:
         print(json.dumps([info.as_dict() for info in infos], indent=2))
-    else:
-        _print_table(infos)
+        return 0
+    _print_table(infos)
+    if not args.no_figures:
+        from rich.console import Console
+
+        from watchlake.monitor.terminal import print_snapshot
+
+        print_snapshot(_snapshot(settings), Console(soft_wrap=True))
     return 0
+
+
+def _snapshot(settings: Settings) -> Snapshot:
+    """The monitoring figures now (the warehouse's and the registry's), each source's failure as a sentence."""
+    from datetime import UTC, datetime
+
+    from watchlake.monitor.champion import ChampionReader
+    from watchlake.monitor.snapshot import take_snapshot
+    from watchlake.registry.registry import ModelRegistry
+    from watchlake.warehouse.connection import connect
+
+    now = datetime.now(UTC).replace(tzinfo=None)
+    return take_snapshot(
+        settings, lambda: connect(settings), ChampionReader(ModelRegistry.from_settings(settings)), now
+    )
 
 
 def _print_table(infos: list[ServiceInfo]) -> None:

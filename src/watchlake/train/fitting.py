@@ -20,6 +20,7 @@ from watchlake.errors import DataQualityError
 from watchlake.features.transforms import CATEGORICAL_COLUMNS, FEATURE_COLUMNS, FEATURE_VERSION
 from watchlake.labels.transforms import ACTIVITY
 from watchlake.lake import Lake
+from watchlake.monitor.confidence import BINS, HELDOUT_KEY, bin_column, counts_from
 from watchlake.registry.registry import ModelRegistry
 from watchlake.scoring import ChampionModel, score
 from watchlake.settings import Settings, TrainSettings
@@ -39,6 +40,9 @@ class Outcome:
     train_counts: dict[str, int]
     test_counts: dict[str, int]
     fit_seconds: float
+    heldout_confidence: list[
+        int
+    ]  # the challenger's confidence histogram on the test windows (monitor.confidence)
 
 
 def class_counts(windows: DataFrame) -> dict[str, int]:
@@ -78,8 +82,20 @@ def fingerprint(data: dict[str, Any]) -> str:
 
 
 def evaluate(model: ChampionModel, test: DataFrame) -> dict[str, Any]:
-    pairs = score(model, test).groupBy(ACTIVITY, "predicted_activity").count().collect()
-    return classification_metrics((row[0], row[1], row[2]) for row in pairs)
+    return evaluate_with_confidence(model, test)[0]
+
+
+def evaluate_with_confidence(model: ChampionModel, test: DataFrame) -> tuple[dict[str, Any], list[int]]:
+    """The metrics of ``model`` on ``test`` and its confidence histogram there, from one Spark job (counts per
+    true class, predicted class and confidence bin)."""
+    scored = score(model, test)
+    cells = (
+        scored.groupBy(ACTIVITY, "predicted_activity", bin_column(scored["confidence"]).alias("bin"))
+        .count()
+        .collect()
+    )
+    metrics = classification_metrics((row[0], row[1], row[3]) for row in cells)  # it sums over the bins
+    return metrics, counts_from((int(row[2]), int(row[3])) for row in cells)
 
 
 def fit_and_evaluate(
@@ -94,10 +110,12 @@ def fit_and_evaluate(
     weighted = T.with_class_weight(train, T.class_weights(train_counts), label_col=ACTIVITY)
     fitted = fit_pipeline(weighted, recipe, label_col=ACTIVITY)
     fit_seconds = time.perf_counter() - started
-    metrics = evaluate(ChampionModel(registry.name, 0, fitted.classes, fitted.model, registry), test)
+    metrics, confidence = evaluate_with_confidence(
+        ChampionModel(registry.name, 0, fitted.classes, fitted.model, registry), test
+    )
     majority = max(train_counts, key=lambda name: (train_counts[name], name))
     baseline = majority_baseline(test_counts, majority)
-    return Outcome(fitted, metrics, baseline, train_counts, test_counts, fit_seconds)
+    return Outcome(fitted, metrics, baseline, train_counts, test_counts, fit_seconds, confidence)
 
 
 def champion_evaluation(
@@ -150,6 +168,7 @@ def model_meta(settings: Settings, lake: Lake, outcome: Outcome, heldout: dict[s
         "baseline": summary(outcome.baseline),
         "per_class": outcome.metrics["per_class"],
         "heldout": heldout,
+        HELDOUT_KEY: {"bins": BINS, "counts": outcome.heldout_confidence},
         "data": {
             "windows": lake.windows,
             "train_windows": outcome.train_counts,

@@ -96,6 +96,22 @@ BATCH_LEDGER = Table(
     key=("query_name", "batch_id"),
 )
 
+# Spark's progress report of each micro-batch of a streaming query (the predictor's listener writes it): what only
+# Spark knows, and only after the batch's sink returned, so it cannot share the batch's transaction. Keyed like the
+# ledger, so a report written twice (a replayed batch) is replaced, not doubled.
+STREAM_PROGRESS = Table(
+    name="stream_progress",
+    columns=(
+        ("query_name", "VARCHAR(128) NOT NULL"),
+        ("batch_id", "BIGINT NOT NULL"),
+        ("messages", "BIGINT NOT NULL"),  # Kafka messages the batch read (numInputRows)
+        ("older_than_watermark", "BIGINT NOT NULL"),  # dropped by Spark before the window assembler
+        ("duration_ms", "BIGINT NOT NULL"),  # the whole trigger: offsets, Spark job, sink, commit log
+        ("reported_at", "TIMESTAMP NOT NULL"),  # when the batch started (the report's timestamp), UTC
+    ),
+    key=("query_name", "batch_id"),
+)
+
 # The tidy ACTIVITY_STATS rows of `watchlake stats` (same columns), replaced as a whole on every run. No key:
 # activity_class and key are NULL in some rows, which a PRIMARY KEY column cannot be.
 ACTIVITY_STATISTICS = Table(
@@ -189,6 +205,7 @@ ALL_TABLES = (
     ANNOTATION_QUEUE,
     DEAD_LETTERS,
     BATCH_LEDGER,
+    STREAM_PROGRESS,
     ACTIVITY_STATISTICS,
     STATISTICS_RUNS,
     ANNOTATORS,

@@ -1,0 +1,1 @@
+"""Monitoring figures of the running platform, read from the warehouse and the model registry."""
