@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -104,3 +106,34 @@ def test_forgetting_the_stream_position_starts_again_at_sequence_zero(
     firsts = [b for b in bodies if (b["device_id"], b["seq"]) == ("watch-00000", 0)]
     assert len(bodies) == first + second
     assert len(firsts) == 2  # one from each stream
+
+
+_BUSY_STREAM = """
+import logging, sys
+logging.basicConfig(level=logging.INFO, stream=sys.stdout)
+from watchlake.settings import load_settings
+from watchlake.spark import build_session
+from watchlake.synth.job import stop_between_batches
+settings = load_settings("local", runtime_dir=sys.argv[1], lake={"root": sys.argv[1] + "/lake"},
+                         catalog={"kind": "none"}, spark={"ui_enabled": False})
+spark = build_session(settings, "busy-stream")
+slow = spark.readStream.format("rate").option("rowsPerSecond", 50).load().selectExpr(
+    "reflect('java.lang.Thread', 'sleep', cast(2000 as bigint)) as slept")
+query = slow.writeStream.format("noop").option("checkpointLocation", sys.argv[1] + "/cp").start()
+while not query.status.get("isTriggerActive"):
+    query.awaitTermination(0.05)
+stop_between_batches(query, timeout_seconds=0.2, log_level=settings.spark.log_level)
+print("STOPPED", query.isActive)
+spark.stop()
+"""
+
+
+@pytest.mark.slow
+def test_a_stream_cut_mid_batch_says_so_once_without_spark_error_traces(tmp_path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", _BUSY_STREAM, str(tmp_path)], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "STOPPED False" in done.stdout
+    assert "cutting the batch in flight" in done.stdout
+    assert " ERROR " not in done.stderr and "TaskKilledException" not in done.stderr, done.stderr[-3000:]

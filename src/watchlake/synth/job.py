@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from pyspark import SparkContext
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.streaming import StreamingQuery
 
@@ -206,12 +207,31 @@ def start_stream(
     return writer.start()
 
 
-def stop_between_batches(query: StreamingQuery, timeout_seconds: float = 60.0) -> None:
-    """Stop ``query`` while no micro-batch is running, so every started batch is fully written."""
+def stop_between_batches(
+    query: StreamingQuery, timeout_seconds: float = 60.0, log_level: str = "ERROR"
+) -> None:
+    """Stop ``query`` while no micro-batch is running, so every started batch is fully written.
+
+    A stream behind its rate runs batches back to back; after ``timeout_seconds`` the batch in flight is cut. Spark
+    then logs each killed task as an ERROR with a trace, which says nothing to the user: the JVM is silenced for
+    the stop (back to ``log_level`` after it) and one warning says what happened."""
     deadline = time.monotonic() + timeout_seconds
     while query.isActive and query.status.get("isTriggerActive") and time.monotonic() < deadline:
         time.sleep(0.05)
-    query.stop()
+    if not (query.isActive and query.status.get("isTriggerActive")):
+        query.stop()
+        return
+    log.warning(
+        "generate: no pause between micro-batches for %.0f s (the stream is behind its rate); cutting the batch in "
+        "flight: its messages may be partly written",
+        timeout_seconds,
+    )
+    context = SparkContext.getOrCreate()  # the running one: a query belongs to this process's context
+    context.setLogLevel("OFF")
+    try:
+        query.stop()
+    finally:
+        context.setLogLevel(log_level)
 
 
 def stream_progress(query: StreamingQuery) -> tuple[int, int]:
@@ -243,7 +263,7 @@ def run_stream(
             while time.monotonic() - started < seconds and query.isActive:
                 query.awaitTermination(min(1.0, seconds))
         finally:
-            stop_between_batches(query)
+            stop_between_batches(query, log_level=settings.spark.log_level)
     finally:
         lock.release()
     elapsed = time.monotonic() - started
