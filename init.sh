@@ -4,14 +4,20 @@
 #   ./init.sh                      download group1-3.zip (resumable), unpack, stage, write the manifest
 #   ./init.sh --source sample      offline: stage a generated sample in the same format
 #   ./init.sh --source DIR|ZIP     stage archives or sw1.pN.csv files you already have
+# With WATCHLAKE_ENV=aws it then uploads the Spark scripts (spark_jobs/) to the bucket's code prefix
+# (`watchlake aws deploy --scripts-only`; the whole bundle and the cluster: `watchlake aws deploy`).
 # Re-running copies nothing that is already staged unchanged.
 set -euo pipefail
 cd "$(dirname "$0")"
 
 case "${1:-}" in
-  -h|--help) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; echo; ;;
+  -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; echo; ;;
 esac
 if [ ! -x .venv/bin/watchlake ]; then
   scripts/setup.sh
 fi
-exec .venv/bin/watchlake ingest "$@"
+.venv/bin/watchlake ingest "$@"
+case "${1:-}" in -h|--help) exit 0 ;; esac
+if [ "${WATCHLAKE_ENV:-local}" = "aws" ]; then
+  .venv/bin/watchlake aws deploy --scripts-only
+fi
