@@ -1,4 +1,5 @@
-"""AWS clients built from the settings: the one place a boto3 S3 client is made (ingest, registry, moto helper).
+"""AWS clients built from the settings: the one place a boto3 client is made (S3 for ingest, registry, moto helper
+and deploy; EMR for deploy).
 
 Ground floor: imports only the settings, so any stage or service helper can use it without loading the others.
 """
@@ -60,3 +61,14 @@ def s3_client(settings: Settings, timeout_seconds: float | None = None) -> Any:
     # Ask the credential chain only when it matters: against real AWS a missing key is boto3's own error.
     found = not settings.aws.endpoint_url or credentials_found()
     return boto3.client("s3", **s3_client_options(settings, found, timeout_seconds))
+
+
+def emr_client(settings: Settings) -> Any:
+    """A boto3 EMR client for ``settings.aws``: its region, and its endpoint and placeholder credentials under the
+    rules of ``s3_client_options`` (the Airflow tasks use the provider's hook instead)."""
+    import boto3
+
+    found = not settings.aws.endpoint_url or credentials_found()
+    options = s3_client_options(settings, found)
+    options.pop("config", None)  # path-style addressing is S3's alone
+    return boto3.client("emr", **options)

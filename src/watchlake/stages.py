@@ -144,6 +144,7 @@ TOOLS: tuple[Tool, ...] = (
     Tool(("fidelity",), "watchlake.synth.fidelity_commands"),
     Tool(("demo",), "watchlake.demo"),
     Tool(("airflow",), "watchlake.orchestration.commands"),
+    Tool(("aws",), "watchlake.orchestration.deploy_commands"),
     Tool(("annotate",), "watchlake.annotate.commands"),
     Tool(("bench",), "watchlake.bench_suite.commands"),
 )
