@@ -11,7 +11,11 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from schema_producer import message
+from schema_producer import MOTION, message
+
+# The predictor's predict.max_message_bytes in these tests. At the default 16384 no message can reach the
+# "more than 1000 readings" check: nine arrays of 1001 numbers take at least 18 KB, so the size check refuses first.
+MAX_BYTES = 32_768
 
 Make = Callable[[int], bytes]
 
@@ -50,14 +54,14 @@ def _raw(value: bytes) -> Make:
 
 
 def _motion(readings: int, **override: Any) -> Make:
+    """Every motion array ``readings`` zeros long, written compactly (1001 readings fit in MAX_BYTES)."""
+
     def make(index: int) -> bytes:
         body = _body(index)
-        for name in ("yaw", "pitch", "roll", "rotation_rate_x", "rotation_rate_y", "rotation_rate_z"):
-            body[name] = [0.5] * readings
-        for axis in ("user_acceleration_x", "user_acceleration_y", "user_acceleration_z"):
-            body[axis] = [0.5] * readings
+        for axis in MOTION:
+            body[axis] = [0] * readings
         body.update(override)
-        return json.dumps(body).encode()
+        return json.dumps(body, separators=(",", ":")).encode()
 
     return make
 
@@ -76,7 +80,7 @@ NOT_UNICODE = "is not valid Unicode text (an unpaired UTF-16 surrogate escape)"
 
 KINDS: dict[str, tuple[Make, str]] = {
     "empty": (_raw(b""), "empty message"),
-    "oversize": (lambda i: b'{"pad": "' + b"x" * 17_000 + b'"}', "message larger than 16384 bytes"),
+    "oversize": (lambda i: b'{"pad": "' + b"x" * 33_000 + b'"}', f"message larger than {MAX_BYTES} bytes"),
     "bare NaN": (
         _text('"yaw": [0.5, 0.5, 0.5, 0.5', '"yaw": [0.5, 0.5, 0.5, NaN'),
         "yaw[3] is not a finite number",

@@ -11,12 +11,13 @@ from collections import Counter
 from typing import Any
 
 import pytest
-from malformed_kinds import KINDS, counts
+from malformed_kinds import KINDS, MAX_BYTES, counts
 from schema_producer import FLUSH_DEVICE, flush, minute, send, windows
 
 from fixtures_reliability import assert_no_secret
 from fixtures_services import warehouse_query
 from watchlake.predict.job import run
+from watchlake.settings import with_section
 
 pytestmark = [pytest.mark.reliability, pytest.mark.slow, pytest.mark.services]
 log = logging.getLogger(__name__)
@@ -45,7 +46,7 @@ def test_ten_thousand_malformed_messages_are_dead_letters_with_their_reason(
     taken = set(slots)
     for position in range(len(valid) + len(bad)):
         stream.append(next(bad_iter) if position in taken else next(valid_iter))
-    settings = reliability_settings
+    settings = with_section(reliability_settings, "predict", max_message_bytes=MAX_BYTES)
     send(settings.kafka.bootstrap_servers, settings.kafka.topic, [*stream, *flush(MINUTES + 2)])
 
     began = time.monotonic()
