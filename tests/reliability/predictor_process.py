@@ -1,6 +1,7 @@
 """``watchlake predict`` as a real subprocess, as a user runs it: settings from a conf file and ``WATCHLAKE_*``
 variables, its own process group (the Python driver and Spark's JVM), its output in a log file per start, and a
-SIGKILL of the whole group at any moment.
+SIGKILL of the whole group at any moment. It runs with ``-v`` (debug logs, Spark at WARN): the most output a user
+could produce, all of it searched for secrets afterwards.
 """
 
 from __future__ import annotations
