@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -338,48 +337,4 @@ def test_predict_sets_late_and_repeated_messages_aside_and_counts_the_too_old(
     assert (second.predictions, second.dead_letters, second.older_than_watermark) == (0, 0, 1)
 
 
-def test_predict_survives_a_warehouse_restart_and_writes_every_window_once(
-    spark, predict_settings, champion, postgres_service, caplog: pytest.LogCaptureFixture
-) -> None:
-    from watchlake.predict.job import start
-    from watchlake.services import postgres
-    from watchlake.settings import with_section
-
-    settings = with_section(
-        predict_settings,
-        "warehouse",
-        reconnect_attempts=60,
-        reconnect_first_delay_seconds=0.2,
-        reconnect_max_delay_seconds=1.0,
-    )
-    caplog.set_level(logging.WARNING, logger="watchlake.warehouse.batches")
-    count = "SELECT count(*) FROM {schema}.predictions WHERE device_id <> 'watch-flush'"
-    running = start(settings, spark)
-    try:
-        produce(settings, [*minute_of_readings(0), *flush(2)])
-        wait_for(lambda: warehouse_rows(settings, count)[0][0] == 3, 180, "the first predictions")
-        postgres.stop(postgres_service)
-        try:
-            produce(settings, [*minute_of_readings(3), *flush(5)])
-            wait_for(lambda: "warehouse connection lost" in caplog.text, 120, "a commit to meet the outage")
-        finally:
-            postgres.start(postgres_service)
-        wait_for(lambda: warehouse_rows(settings, count)[0][0] == 6, 180, "the predictions after it")
-        assert running.predictions.isActive
-    finally:
-        running.stop()
-    events = warehouse_rows(
-        settings,
-        "SELECT device_id, window_start, events FROM {schema}.predictions WHERE device_id <> 'watch-flush'",
-    )
-    assert sorted(events) == sorted(
-        (device, START + timedelta(minutes=m), 600) for device in DEVICES for m in (0, 3)
-    )
-    # Every row was merged once: the ledger's counts add up to what the tables hold (a batch written twice, or a
-    # window scored again, would count more).
-    [(written, held)] = warehouse_rows(
-        settings,
-        "SELECT (SELECT sum(rows_written) FROM {schema}.stream_batches), (SELECT count(*) FROM {schema}.predictions)"
-        " + (SELECT count(*) FROM {schema}.annotation_queue) + (SELECT count(*) FROM {schema}.dead_letters)",
-    )
-    assert written == held
+# The warehouse restart test moved to tests/reliability/test_predict_bounces.py (the reliability tier, issue 14).

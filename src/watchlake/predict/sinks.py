@@ -17,6 +17,7 @@ import numpy as np
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from watchlake import faults
 from watchlake.features.assembly import KEY, LATE, PASSTHROUGH, SIGNAL
 from watchlake.features.partials import PARTIALS
 from watchlake.features.transforms import (
@@ -170,6 +171,7 @@ class PredictionSink(WarehouseSink):
         clock = {"started": time.perf_counter()}
         rows = to_collected(assembled).collect()  # the batch's one Spark job: Kafka, parse, state, features
         clock["spark"] = time.perf_counter()
+        faults.reach("predict.after_spark")
         letters = [row[PASSTHROUGH] for row in rows if row[PASSTHROUGH] is not None]
         late = [row[LATE] for row in rows if row[LATE] is not None]
         closed = [row for row in rows if row[WINDOW_START] is not None]

@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 import psycopg2
 from psycopg2.extras import execute_values
 
+from watchlake import faults
 from watchlake.errors import ServiceError
 from watchlake.warehouse.tables import BATCH_LEDGER, Table, merge_sql
 
@@ -162,7 +163,9 @@ def write_batch(
                 "VALUES (%s, %s, %s, %s)",
                 (query_name, batch_id, written, datetime.now(UTC).replace(tzinfo=None)),
             )
+        faults.reach("warehouse.before_commit")
         connection.commit()
+        faults.reach("warehouse.after_commit")
     except BaseException:
         # On a lost connection the rollback fails too; the first error is the one to report.
         with contextlib.suppress(*LOST_CONNECTION):
