@@ -282,3 +282,20 @@ def test_heldout_counts_and_drift() -> None:
     assert total_variation([1, 0], [0, 1]) == 1.0
     assert total_variation([2, 2], [1, 1]) == 0.0
     assert total_variation([0, 0], [1, 1]) is None
+
+
+def test_status_without_a_warehouse_says_so(tmp_path, monkeypatch, capsys) -> None:
+    from watchlake.annotate.server import loopback_port
+    from watchlake.cli import main
+
+    monkeypatch.setenv("WATCHLAKE_WAREHOUSE__PORT", str(loopback_port()))
+    monkeypatch.setenv("WATCHLAKE_RUNTIME_DIR", str(tmp_path / "runtime"))
+    monkeypatch.setenv("WATCHLAKE_LAKE__ROOT", str(tmp_path / "lake"))
+    assert main(["status", "moto"]) == 0
+    captured = capsys.readouterr()
+    assert (
+        "warehouse: not reachable, no stream figures (cannot reach the warehouse at 127.0.0.1:"
+        in captured.out
+    )
+    assert "champion: none yet" in captured.out
+    assert "Traceback" not in captured.out + captured.err
