@@ -306,7 +306,7 @@ def test_monitor_page_follows_the_stream_and_equals_sql(monitored, browser) -> N
         )
         assert browser.execute_script("return window.loadedOnce") is True  # htmx swapped it in, no reload
         final = page()
-        browser.set_window_size(1280, 1400)  # the whole page in the screenshot
+        browser.set_window_size(1280, 1150)  # the whole page in the screenshot
         shot = artifacts() / "monitor.png"
         browser.save_screenshot(str(shot))
 
