@@ -5,10 +5,6 @@ those labels. A screenshot of the page is written to the test artifacts (``WATCH
 
 from __future__ import annotations
 
-import os
-import shutil
-from pathlib import Path
-
 import pytest
 from annotate_fixtures import (
     PASSWORD,
@@ -22,44 +18,13 @@ from annotate_fixtures import (
 )
 from test_annotate_oracle import _produce, _wave
 
-from conftest import REPO, make_settings
+from conftest import make_settings
+from fixtures_browser import artifacts, keep_screenshot
 from fixtures_services import kafka_overrides, warehouse_overrides
 from watchlake.annotate.app import create_app
 from watchlake.annotate.server import serving
 
 pytestmark = [pytest.mark.services, pytest.mark.slow]
-
-CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
-
-
-@pytest.fixture
-def browser():
-    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
-        pytest.fail("needs Debian's chromium and chromium-driver: scripts/setup.sh --test installs them")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for argument in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-dev-shm-usage",
-        "--window-size=1280,1100",
-        "--lang=en-US",
-    ):
-        options.add_argument(argument)
-    driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
-    try:
-        yield driver
-    finally:
-        driver.quit()
-
-
-def _artifacts() -> Path:
-    folder = Path(os.environ.get("WATCHLAKE_TEST_ARTIFACTS", REPO / ".runtime" / "test-artifacts"))
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 def test_label_by_click_and_key_then_undo_in_a_browser(
@@ -116,7 +81,7 @@ def test_label_by_click_and_key_then_undo_in_a_browser(
         browser.find_element(By.TAG_NAME, "body").send_keys("3")
         plotted("watch-3")
         assert browser.find_element(By.ID, "today").text == "2"
-        shot = _artifacts() / "annotate.png"
+        shot = artifacts() / "annotate.png"
         browser.save_screenshot(str(shot))
         # u: undo the last label (Relax on watch-2); its window comes back.
         browser.find_element(By.TAG_NAME, "body").send_keys("u")
@@ -141,6 +106,4 @@ def test_label_by_click_and_key_then_undo_in_a_browser(
         ("watch-2", None),
     ]
     assert shot.stat().st_size > 10_000
-    if os.environ.get("WATCHLAKE_UPDATE_SCREENSHOTS") == "1":
-        (REPO / "docs").mkdir(exist_ok=True)
-        shutil.copyfile(shot, REPO / "docs" / "annotate.png")
+    keep_screenshot(shot, "annotate.png")

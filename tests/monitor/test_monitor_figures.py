@@ -282,3 +282,54 @@ def test_heldout_counts_and_drift() -> None:
     assert total_variation([1, 0], [0, 1]) == 1.0
     assert total_variation([2, 2], [1, 1]) == 0.0
     assert total_variation([0, 0], [1, 1]) is None
+
+
+def test_status_without_a_warehouse_says_so(tmp_path, monkeypatch, capsys) -> None:
+    from watchlake.annotate.server import loopback_port
+    from watchlake.cli import main
+
+    monkeypatch.setenv("WATCHLAKE_WAREHOUSE__PORT", str(loopback_port()))
+    monkeypatch.setenv("WATCHLAKE_RUNTIME_DIR", str(tmp_path / "runtime"))
+    monkeypatch.setenv("WATCHLAKE_LAKE__ROOT", str(tmp_path / "lake"))
+    assert main(["status", "moto"]) == 0
+    captured = capsys.readouterr()
+    assert (
+        "warehouse: not reachable, no stream figures (cannot reach the warehouse at 127.0.0.1:"
+        in captured.out
+    )
+    assert "champion: none yet" in captured.out
+    assert "Traceback" not in captured.out + captured.err
+
+
+def test_record_progress_replaces_a_batch_reported_twice(postgres_settings) -> None:
+    from watchlake.warehouse.progress import BatchProgress, record_progress
+
+    connection = connect(postgres_settings)
+    schema = postgres_settings.warehouse.schema_name
+    try:
+        ensure_tables(connection, schema)
+        record_progress(connection, schema, BatchProgress("predict", 3, 10, 0, 500, AS_OF))
+        record_progress(connection, schema, BatchProgress("predict", 3, 12, 1, 700, AS_OF))  # a replay
+        record_progress(connection, schema, BatchProgress("predict", 4, 5, 0, 100, AS_OF))
+        figures = read_figures(connection, schema, postgres_settings.monitor, AS_OF + timedelta(seconds=1))
+    finally:
+        connection.close()
+    assert (figures.batches, figures.older_than_watermark) == (2, 1)
+    assert figures.messages_per_second == pytest.approx(17 / postgres_settings.monitor.rate_seconds)
+
+
+def test_monitor_page_and_json_need_no_login(postgres_settings) -> None:
+    from fastapi.testclient import TestClient
+
+    from watchlake.annotate.app import create_app
+
+    _insert(postgres_settings, DEAD_LETTERS, [dead_letter(1, 1, "not json")])
+    app = create_app(postgres_settings, sink=lambda _: None, readings=lambda *_: None, clock=lambda: AS_OF)
+    with TestClient(app) as client:
+        page = client.get("/monitor", follow_redirects=False)
+        fragment = client.get("/monitor/figures")
+        data = client.get("/monitor/figures.json").json()
+    assert page.status_code == 200 and 'hx-get="/monitor/figures"' in page.text
+    assert fragment.status_code == 200 and 'data-reason="not json" data-count="1"' in fragment.text
+    assert data["figures"]["dead_letters"] == [["not json", 1]]
+    assert data["champion"] == {"version": None, "changes": [], "heldout_confidence": None}

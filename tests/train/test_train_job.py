@@ -90,11 +90,15 @@ def test_train_run_registers_promotes_reports_and_rolls_back(spark, lake_setting
     registry.set_champion(2, "manual")
     meta = registry.meta(2)
     assert meta["heldout"]["test_participants"] and "password" not in meta["settings"]["warehouse"]
+    confidence = meta["heldout_confidence"]  # the monitoring page's drift reference
+    assert confidence["bins"] == 10 and sum(confidence["counts"]) == second.test_windows
     monkeypatch.setenv("WATCHLAKE_LAKE__ROOT", lake_settings.lake.root)
     monkeypatch.setenv("WATCHLAKE_RUNTIME_DIR", lake_settings.runtime_dir)
     assert main(["train", "--rollback"]) == 0
     assert registry.champion().version == 1
     assert "champion is now version 1" in capsys.readouterr().out
+    promotions = [(p.version, p.reason) for p in registry.champion().promotions]
+    assert promotions == [(1, first.reason), (2, "manual"), (1, "rollback from 2")]
 
 
 @pytest.mark.slow

@@ -12,7 +12,7 @@ from watchlake.monitor.snapshot import Snapshot
 
 def print_snapshot(snapshot: Snapshot, console: Console) -> None:
     """The figures block; a source that could not be read is named with the reason instead."""
-    console.print(f"\nfigures as of {view.stamp(snapshot.as_of)}")
+    console.print(f"\nfigures as of {snapshot.as_of.isoformat(sep=' ')} UTC")
     figures = snapshot.figures
     if figures is None:
         console.print(
