@@ -56,5 +56,5 @@ def spark(tmp_path_factory: pytest.TempPathFactory, postgres_service: Settings) 
 from fixtures_aws import *  # noqa: E402, F403
 from fixtures_browser import browser  # noqa: E402, F401
 from fixtures_models import *  # noqa: E402, F403
-from fixtures_services import *  # noqa: E402, F403
 from fixtures_reliability import *  # noqa: E402, F403
+from fixtures_services import *  # noqa: E402, F403
