@@ -4,8 +4,6 @@ keys in the environment, and :func:`assert_no_secret`, which every test of the t
 
 from __future__ import annotations
 
-import re
-import uuid
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -13,9 +11,7 @@ from typing import Any
 import pytest
 
 from conftest import make_settings
-from fixtures_services import _run_service, kafka_overrides
-from watchlake.services import postgres
-from watchlake.services.process import free_port
+from fixtures_services import kafka_overrides, postgres_cluster, schema_on, unique_name
 from watchlake.settings import Settings
 
 # conftest.py star-imports these (and only these).
@@ -45,40 +41,16 @@ SECRET_ENV = {
 @pytest.fixture(scope="session")
 def secret_postgres(services_root: Path) -> Iterator[Settings]:
     """A PostgreSQL cluster of this tier whose loopback logins need ``WAREHOUSE_PASSWORD`` (scram-sha-256)."""
-    settings = make_settings(
-        services_root / "secret-postgres-settings",
-        runtime_dir=str(services_root / "secret-runtime"),
-        warehouse={
-            "host": "127.0.0.1",
-            "port": free_port(),
-            "database": "watchlake_reliability",
-            "user": "watchlake",
-            "password": WAREHOUSE_PASSWORD,
-        },
+    yield from postgres_cluster(
+        services_root, "secret-postgres", "watchlake_reliability", password=WAREHOUSE_PASSWORD
     )
-    yield from _run_service(settings, postgres.start, postgres.stop)
 
 
 @pytest.fixture
 def secret_schema(secret_postgres: Settings, request: pytest.FixtureRequest) -> Iterator[str]:
     """A schema of this test only on the password cluster, dropped afterwards."""
-    import psycopg2
-
-    stem = re.sub(r"[^a-z0-9]+", "_", request.node.name.lower())[:30].strip("_")
-    schema = f"r_{stem}_{uuid.uuid4().hex[:8]}"
-
-    def execute(statement: str) -> None:
-        connection = psycopg2.connect(**postgres.connection_kwargs(secret_postgres))
-        connection.autocommit = True
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute(statement.format(schema=schema))
-        finally:
-            connection.close()
-
-    execute('CREATE SCHEMA "{schema}"')
-    yield schema
-    execute('DROP SCHEMA "{schema}" CASCADE')
+    with schema_on(secret_postgres, unique_name(request, "r")) as schema:
+        yield schema
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ import signal
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -103,23 +104,30 @@ def kafka_service(services_root: Path) -> Iterator[Settings]:
     yield from _run_service(settings, kafka.start, kafka.stop)
 
 
-@pytest.fixture(scope="session")
-def postgres_service(services_root: Path) -> Iterator[Settings]:
-    """Settings whose ``warehouse`` reaches a private PostgreSQL cluster started for this run (trust auth)."""
+def postgres_cluster(services_root: Path, name: str, database: str, **warehouse: Any) -> Iterator[Settings]:
+    """Start a private PostgreSQL cluster on a free loopback port (settings under ``services_root/name``), yield
+    its settings, stop it afterwards. ``warehouse``: more connection settings, e.g. a password it then demands."""
     settings = make_settings(
-        services_root / "postgres-settings",
-        runtime_dir=str(services_root / "runtime"),
+        services_root / f"{name}-settings",
+        runtime_dir=str(services_root / ("runtime" if name == "postgres" else f"{name}-runtime")),
         warehouse={
             "host": "127.0.0.1",
             "port": free_port(),
-            "database": "watchlake_test",
+            "database": database,
             "user": "watchlake",
+            **warehouse,
         },
     )
     yield from _run_service(settings, postgres.start, postgres.stop)
 
 
-def _unique_name(request: pytest.FixtureRequest, prefix: str) -> str:
+@pytest.fixture(scope="session")
+def postgres_service(services_root: Path) -> Iterator[Settings]:
+    """Settings whose ``warehouse`` reaches a private PostgreSQL cluster started for this run (trust auth)."""
+    yield from postgres_cluster(services_root, "postgres", "watchlake_test")
+
+
+def unique_name(request: pytest.FixtureRequest, prefix: str) -> str:
     stem = re.sub(r"[^a-z0-9]+", "_", request.node.name.lower())[:30].strip("_")
     return f"{prefix}_{stem}_{uuid.uuid4().hex[:8]}"
 
@@ -127,22 +135,20 @@ def _unique_name(request: pytest.FixtureRequest, prefix: str) -> str:
 @pytest.fixture
 def kafka_topic(kafka_service: Settings, request: pytest.FixtureRequest) -> str:
     """A topic of this test only, created with the settings' partition count."""
-    topic = _unique_name(request, "t")
+    topic = unique_name(request, "t")
     kafka.ensure_topic(kafka_service, topic)
     return topic
 
 
-@pytest.fixture
-def pg_schema(postgres_service: Settings, request: pytest.FixtureRequest) -> Iterator[str]:
-    """A PostgreSQL schema of this test only, dropped (with its tables) afterwards."""
+@contextmanager
+def schema_on(cluster: Settings, schema: str) -> Iterator[str]:
+    """The PostgreSQL schema ``schema`` on ``cluster``, dropped (with its tables) afterwards."""
     import psycopg2
     from psycopg2 import sql
 
-    schema = _unique_name(request, "s")
-
     def execute(statement: str) -> None:
         # A connection per statement: a test may restart the server in between.
-        connection = psycopg2.connect(**postgres.connection_kwargs(postgres_service))
+        connection = psycopg2.connect(**postgres.connection_kwargs(cluster))
         connection.autocommit = True
         try:
             with connection.cursor() as cursor:
@@ -151,8 +157,17 @@ def pg_schema(postgres_service: Settings, request: pytest.FixtureRequest) -> Ite
             connection.close()
 
     execute("CREATE SCHEMA {}")
-    yield schema
-    execute("DROP SCHEMA {} CASCADE")
+    try:
+        yield schema
+    finally:
+        execute("DROP SCHEMA {} CASCADE")
+
+
+@pytest.fixture
+def pg_schema(postgres_service: Settings, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A PostgreSQL schema of this test only, dropped (with its tables) afterwards."""
+    with schema_on(postgres_service, unique_name(request, "s")) as schema:
+        yield schema
 
 
 def kafka_overrides(kafka_service: Settings, topic: str) -> dict[str, Any]:
