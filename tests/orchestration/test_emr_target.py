@@ -93,6 +93,9 @@ def _run_train_dag(settings: Settings, s3: Any, outcomes: dict[str, str]) -> dic
     return {ti.task_id: str(ti.state) for ti in run.get_task_instances()}
 
 
+ACTIVE = ["STARTING", "BOOTSTRAPPING", "RUNNING", "WAITING"]
+
+
 def _emr_client(settings: Settings) -> Any:
     import boto3
 
@@ -108,11 +111,15 @@ def test_train_dag_on_emr_submits_steps_and_fails_with_the_step_log(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     outcomes = {"watchlake-features": "COMPLETED", "watchlake-train": "FAILED"}
+    client = _emr_client(emr_target)
+    # The moto server is shared by the session: clusters other tests left up would be reused here.
+    left_up = [cluster["Id"] for cluster in client.list_clusters(ClusterStates=ACTIVE)["Clusters"]]
+    if left_up:
+        client.terminate_job_flows(JobFlowIds=left_up)
     states = _run_train_dag(emr_target, s3_client, outcomes)
 
     assert states == {"features": "success", "train": "failed"}
-    client = _emr_client(emr_target)
-    clusters = client.list_clusters()["Clusters"]
+    clusters = client.list_clusters(ClusterStates=ACTIVE)["Clusters"]
     assert len(clusters) == 1  # created by the first task, reused by the second
     cluster_id = clusters[0]["Id"]
     cluster = client.describe_cluster(ClusterId=cluster_id)["Cluster"]
