@@ -37,6 +37,7 @@ __all__ = [
     "postgres_service",
     "postgres_settings",
     "services_root",
+    "warehouse_insert",
     "warehouse_overrides",
     "warehouse_query",
 ]
@@ -193,6 +194,26 @@ def kafka_settings(tmp_path: Path, kafka_service: Settings, kafka_topic: str) ->
 def postgres_settings(tmp_path: Path, postgres_service: Settings, pg_schema: str) -> Settings:
     """Settings of one test: its own lake and runtime folder, the test cluster, its own warehouse schema."""
     return make_settings(tmp_path, **warehouse_overrides(postgres_service, pg_schema))
+
+
+def warehouse_insert(settings: Settings, table: Any, rows: list[tuple[Any, ...]]) -> None:
+    """Insert ``rows`` (values in ``table``'s column order) into ``table`` of the warehouse of ``settings``,
+    creating the tables first."""
+    from psycopg2.extras import execute_values
+
+    from watchlake.warehouse.connection import connect
+    from watchlake.warehouse.tables import ensure_tables
+
+    connection = connect(settings)
+    try:
+        schema = settings.warehouse.schema_name
+        ensure_tables(connection, schema)
+        with connection.cursor() as cursor:
+            columns = ", ".join(table.column_names)
+            execute_values(cursor, f"INSERT INTO {schema}.{table.name} ({columns}) VALUES %s", rows)
+        connection.commit()
+    finally:
+        connection.close()
 
 
 def warehouse_query(settings: Settings, sql: str) -> list[tuple[Any, ...]]:

@@ -9,8 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from psycopg2.extras import execute_values
-
+from fixtures_services import warehouse_insert
 from fixtures_services import warehouse_query as query  # noqa: F401  (the annotate tests import it from here)
 from watchlake.annotate import accounts
 from watchlake.feature_store.records import WindowLabel
@@ -87,19 +86,7 @@ def probabilities(top: float) -> dict[str, float]:
 
 
 def fill_queue(settings: Settings, rows: list[tuple]) -> None:
-    connection = connect(settings)
-    try:
-        schema = settings.warehouse.schema_name
-        ensure_tables(connection, schema)
-        with connection.cursor() as cursor:
-            execute_values(
-                cursor,
-                f"INSERT INTO {schema}.{ANNOTATION_QUEUE.name} ({', '.join(ANNOTATION_QUEUE.column_names)}) VALUES %s",
-                rows,
-            )
-        connection.commit()
-    finally:
-        connection.close()
+    warehouse_insert(settings, ANNOTATION_QUEUE, rows)
 
 
 def add_user(settings: Settings, name: str) -> str:

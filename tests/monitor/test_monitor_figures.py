@@ -9,9 +9,9 @@ from typing import Any
 
 import numpy as np
 import pytest
-from psycopg2.extras import execute_values
 
 from conftest import make_settings
+from fixtures_services import warehouse_insert
 from watchlake.monitor.champion import changes_of, heldout_counts
 from watchlake.monitor.confidence import BINS, bin_sql, total_variation
 from watchlake.monitor.figures import read_figures
@@ -34,19 +34,7 @@ AS_OF = datetime(2026, 12, 3, 12, 30, 0)
 
 
 def _insert(settings: Any, table: Table, rows: list[dict[str, Any]]) -> None:
-    connection = connect(settings)
-    try:
-        schema = settings.warehouse.schema_name
-        ensure_tables(connection, schema)
-        with connection.cursor() as cursor:
-            execute_values(
-                cursor,
-                f"INSERT INTO {schema}.{table.name} ({', '.join(table.column_names)}) VALUES %s",
-                [tuple(row[name] for name in table.column_names) for row in rows],
-            )
-        connection.commit()
-    finally:
-        connection.close()
+    warehouse_insert(settings, table, [tuple(row[name] for name in table.column_names) for row in rows])
 
 
 def prediction(seconds_before: float, confidence: float, latency_ms: float, n: int) -> dict[str, Any]:
