@@ -13,7 +13,6 @@ and the bootstrap script at ``orchestration.emr.bootstrap_script_key`` (a key of
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 import subprocess
 import sys
@@ -22,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from watchlake.errors import ConfigError
+from watchlake.ingest.staging import sha256_of
 from watchlake.settings import Settings
 
 # The jar folders Spark needs on EMR: watchlake's SQL functions and the Kafka connector (generate, predict). Not
@@ -56,16 +56,9 @@ class BundleFile:
     size: int
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _file(key: str, path: Path) -> BundleFile:
-    return BundleFile(key, path, sha256_of(path), path.stat().st_size)
+    with path.open("rb") as stream:
+        return BundleFile(key, path, sha256_of(stream), path.stat().st_size)
 
 
 def checkout_root() -> Path:

@@ -9,24 +9,23 @@ from __future__ import annotations
 import json
 import logging
 import tempfile
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from watchlake.aws import emr_client, s3_client
+from watchlake.ingest.staging import S3Target
 from watchlake.orchestration import bundle, emr
 from watchlake.orchestration.emr_runner import find_cluster
 from watchlake.orchestration.pipelines import pipeline, stage_arguments
+from watchlake.progress import CountingReader, track
 from watchlake.settings import Settings
 from watchlake.stages import stage
 
 log = logging.getLogger(__name__)
 
 Report = Callable[[str], None]
-# Object metadata holding the SHA-256 of what was uploaded: an unchanged file is not sent again.
-SHA_METADATA = "sha256"
 MB = 1024 * 1024
 
 
@@ -41,63 +40,29 @@ class DeployResult:
     step_ids: list[str] = field(default_factory=list)
 
 
-class _Progress:
-    """boto3's transfer callback for one file: a line at each quarter of a large file (calls come from the
-    transfer's threads)."""
-
-    def __init__(self, report: Report, label: str, size: int) -> None:
-        self._report, self._label, self._size = report, label, size
-        self._sent, self._next, self._lock = 0, 0.25, threading.Lock()
-
-    def __call__(self, amount: int) -> None:
-        with self._lock:
-            self._sent += amount
-            while self._size >= 8 * MB and self._next < 1 and self._sent >= self._size * self._next:
-                self._report(f"  {self._label}  {self._next:4.0%}")
-                self._next += 0.25
-
-
 def upload(settings: Settings, files: Sequence[bundle.BundleFile], report: Report) -> DeployResult:
-    """Upload ``files`` to ``aws.bucket`` (objects whose stored SHA-256 matches are left alone), then the
-    manifest of all of them; one progress line per file."""
+    """Upload ``files`` to ``aws.bucket`` (objects whose stored size and SHA-256 match are left alone), then the
+    manifest of all of them; one line per file, and a progress bar (or log lines) while a file goes up.
+
+    The bucket is an ingest S3 target: the same SHA-256 metadata, multipart chunks and copy check as staging."""
     bucket = emr.bucket_of(settings)
-    s3 = s3_client(settings)
+    target = S3Target(f"s3://{bucket}", s3_client(settings), settings.ingest.multipart_chunk_mb)
     result = DeployResult(bucket)
     total = sum(item.size for item in files)
     for number, item in enumerate(files, 1):
         label = f"[{number}/{len(files)}] s3://{bucket}/{item.key} ({item.size / MB:.1f} MB)"
-        if _stored_sha(s3, bucket, item.key) == item.sha256:
+        if target.matches(item.key, item.size, item.sha256):
             result.unchanged.append(item.key)
             report(f"{label}  unchanged")
             continue
-        s3.upload_file(
-            str(item.path),
-            bucket,
-            item.key,
-            ExtraArgs={"Metadata": {SHA_METADATA: item.sha256}},
-            Callback=_Progress(report, label, item.size),
-        )
+        with track(f"upload {item.key}", item.size) as progress, item.path.open("rb") as stream:
+            target.put(CountingReader(stream, progress), item.key, item.size, item.sha256)
         result.uploaded.append(item.key)
         result.bytes_sent += item.size
         report(f"{label}  uploaded ({result.bytes_sent / MB:.1f} of {total / MB:.1f} MB sent)")
     manifest = {item.key: {"sha256": item.sha256, "size": item.size} for item in files}
-    s3.put_object(
-        Bucket=bucket,
-        Key=bundle.manifest_key(settings),
-        Body=json.dumps(manifest, indent=2, sort_keys=True).encode(),
-        ContentType="application/json",
-    )
+    target.write_text(bundle.manifest_key(settings), json.dumps(manifest, indent=2, sort_keys=True))
     return result
-
-
-def _stored_sha(s3: Any, bucket: str, key: str) -> str | None:
-    from botocore.exceptions import ClientError
-
-    try:
-        head = s3.head_object(Bucket=bucket, Key=key)
-    except ClientError:
-        return None
-    return head.get("Metadata", {}).get(SHA_METADATA)
 
 
 def ensure_cluster(settings: Settings, client: Any) -> tuple[str, bool]:
