@@ -108,10 +108,11 @@ def test_session_conf_gives_driver_and_executors_the_jit_and_gc_options(tmp_path
             assert {"-XX:-DontCompileHugeMethods", flag} <= set(conf[key].split()), key
 
 
-def test_the_running_session_has_the_parse_double_function(spark) -> None:
-    from watchlake.jvm import PARSE_DOUBLE
+def test_the_running_session_has_the_casas_line_function(spark) -> None:
+    from watchlake.jvm import PARSE_CASAS_LINE
 
-    assert spark.sql(f"SELECT {PARSE_DOUBLE}('2.5e-3')").first()[0] == 0.0025
+    parsed = spark.sql(f"SELECT {PARSE_CASAS_LINE}('2019-06-01 10:00:00.5,2.5e-3') AS line").first().line
+    assert (parsed.field_count, parsed.yaw, parsed.pitch) == (2, 0.0025, None)
 
 
 def test_sql_conf_sets_values_for_a_block_and_restores_them(spark) -> None:

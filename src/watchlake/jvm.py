@@ -14,15 +14,24 @@ import numpy as np
 from pyspark import SparkContext
 from pyspark.sql import DataFrame, SparkSession
 
-PARSE_DOUBLE = "watchlake_parse_double"
-PARSE_STAMP = "watchlake_parse_stamp"
+from watchlake.schemas import CASAS_FIELDS, CASAS_TYPES
+
+# What watchlake_parse_casas_line returns: the field count, a bit per present-but-empty field, then each CASAS
+# field typed (the stamp in microseconds).
+_VALUE_TYPES = {"dt": "bigint", "f": "double", "s": "string"}
+CASAS_LINE_TYPE = (
+    "struct<field_count: int, empty_fields: int, "
+    + ", ".join(f"{name}: {_VALUE_TYPES[code]}" for name, code in zip(CASAS_FIELDS, CASAS_TYPES, strict=True))
+    + ">"
+)
+
+PARSE_CASAS_LINE = "watchlake_parse_casas_line"
 CORRELATED_NORMALS = "watchlake_correlated_normals"
 SECOND_PARTIALS = "watchlake_second_partials"
 WINDOW_FEATURES = "watchlake_window_features"
 # SQL name -> (Java class, return type); registered in every session by :func:`register_functions`.
 SQL_FUNCTIONS = {
-    PARSE_DOUBLE: ("watchlake.functions.ParseDouble", "double"),
-    PARSE_STAMP: ("watchlake.functions.ParseStamp", "bigint"),
+    PARSE_CASAS_LINE: ("watchlake.functions.ParseCasasLine", CASAS_LINE_TYPE),
     CORRELATED_NORMALS: ("watchlake.functions.CorrelatedNormals", "array<double>"),
     SECOND_PARTIALS: ("watchlake.functions.SecondPartials", "array<double>"),
     WINDOW_FEATURES: ("watchlake.functions.WindowFeatures", "array<double>"),

@@ -13,10 +13,9 @@ from casas_lines import HEADER_ROWS, MOTION, line
 from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
 
-from watchlake.casas.format import PARTICIPANT_PATTERN, STAMP_PATTERN
+from watchlake.casas.format import PARTICIPANT_PATTERN, STAMP_PATTERN, TYPES_LINE
 from watchlake.clean import transforms
-from watchlake.jvm import PARSE_DOUBLE, PARSE_STAMP
-from watchlake.schemas import READINGS, REJECT_REASONS, REJECTED_READINGS
+from watchlake.schemas import CASAS_FIELDS, READINGS, REJECT_REASONS, REJECTED_READINGS
 
 FILE = "file:///lake/staging/group1/sw1.p12.csv"
 
@@ -37,19 +36,41 @@ def test_select_data_lines_drops_exactly_the_header_rows(spark) -> None:
     assertDataFrameEqual(transforms.select_data_lines(lines), expected)
 
 
-def test_with_fields_splits_at_every_comma_keeping_empty_fields(spark) -> None:
-    fields = transforms.with_fields(_lines(spark, "a,,b,", ""))
-    expected = spark.createDataFrame(
-        [(FILE, "p12", "a,,b,", ["a", "", "b", ""]), (FILE, "p12", "", [""])],
-        f"{transforms.LINES_DDL}, fields array<string>",
+def test_with_typed_fields_splits_at_every_comma_counting_and_marking_empty_fields(spark) -> None:
+    values = ("a,,b,", "", line(), line() + ",", line().replace("house", ""))
+    typed = (
+        transforms.with_typed_fields(_lines(spark, *values)).select("field_count", "empty_fields").collect()
     )
-    assertDataFrameEqual(fields, expected)
+    house, label = (1 << CASAS_FIELDS.index(name) for name in ("location_type", "user_activity_label"))
+    assert [tuple(row) for row in typed] == [
+        (4, 0b1010),
+        (1, 0b1),
+        (20, label),
+        (21, label),
+        (20, house | label),
+    ]
 
 
-def test_with_fields_keeps_a_quoted_comma_inside_its_field(spark) -> None:
-    value = 'x,"Eat, Drink",,"say ""hi"""'
-    fields = transforms.with_fields(_lines(spark, value)).select("fields").first()[0]
-    assert fields == ["x", '"Eat, Drink"', "", '"say ""hi"""']
+def test_with_typed_fields_keeps_a_quoted_comma_inside_its_field(spark) -> None:
+    value = line(label='"Eat, Drink"').replace("house", '"house"')
+    typed = transforms.with_typed_fields(_lines(spark, value))
+    row = typed.select("field_count", "location_type", "user_activity_label", "yaw").first()
+    assert tuple(row) == (20, "house", "Eat, Drink", 0.5)
+
+
+def test_with_typed_fields_does_not_read_a_quoted_number(spark) -> None:
+    value = line(label='"Eat, Drink"').replace("0.98", '"0.98"', 1)
+    assert _reasons(spark, value) == ["unparseable_number"]
+
+
+def test_with_typed_fields_splits_quoted_lines_as_the_pattern_does(spark) -> None:
+    """The Java split of a line with quotes equals regexp_extract_all(FIELD_PATTERN), malformed quoting included."""
+    odd = ['x,"a""b",,"c', '"x"y,z', ',"",""""', 'a"b,"c,d"e', '""', '"', 'a,"b,c",d,"e']
+    lines = _lines(spark, *odd)
+    pattern = transforms.FIELD_PATTERN
+    expected = lines.select(F.size(F.regexp_extract_all("value", F.lit(pattern), F.lit(1))).alias("n"))
+    typed = transforms.with_typed_fields(lines).select(F.col("field_count").alias("n"))
+    assert [row.n for row in typed.collect()] == [row.n for row in expected.collect()]
 
 
 def test_participant_of_takes_the_id_from_the_file_name(spark) -> None:
@@ -79,14 +100,14 @@ def test_participant_of_takes_the_id_from_the_file_name(spark) -> None:
     ],
 )
 def test_with_typed_fields_parses_stamps_with_1_to_6_fraction_digits(spark, stamp: str, expected) -> None:
-    typed = transforms.with_typed_fields(transforms.with_fields(_lines(spark, line(stamp=stamp))))
+    typed = transforms.with_typed_fields(_lines(spark, line(stamp=stamp)))
     assert typed.select("stamp").first()[0] == expected
 
 
 def test_with_typed_fields_reads_repr_and_exponent_floats_and_empty_as_null(spark) -> None:
     value = line(motion="1e-05,-2.5e-06,0.1,1.7976931348623157e+308,-0.0,3,0.30000000000000004,1E5,.5")
     value = value.replace("house,0.001,-0.002", "house,,-0.002")
-    typed = transforms.with_typed_fields(transforms.with_fields(_lines(spark, value)))
+    typed = transforms.with_typed_fields(_lines(spark, value))
     columns = ("yaw", "pitch", "roll", "rotation_rate_x", "user_acceleration_y", "user_acceleration_z")
     columns += ("latitude_distance_from_mean", "longitude_distance_from_mean")
     expected = spark.createDataFrame(
@@ -98,7 +119,7 @@ def test_with_typed_fields_reads_repr_and_exponent_floats_and_empty_as_null(spar
 
 def test_with_typed_fields_unquotes_string_fields_and_empties_to_null(spark) -> None:
     value = line(location=",,,,,,,", battery="", label='"Eat, ""fast"" food"')
-    typed = transforms.with_typed_fields(transforms.with_fields(_lines(spark, value)))
+    typed = transforms.with_typed_fields(_lines(spark, value))
     expected = spark.createDataFrame(
         [(None, None, 'Eat, "fast" food')],
         "location_type string, battery_state string, user_activity_label string",
@@ -191,25 +212,25 @@ def test_reject_reason_agrees_with_the_casas_format_reader(spark) -> None:
 @pytest.mark.parametrize(
     "text",
     ["0.15615810401889552", "-2.8564538972370843", "1e-05", "-1.5E+10", "  3.25 ", "7", ".5", "5.", "0x1p3",
-     "1.0d", "inf", "-Infinity", "NaN", "nan", "+nan", "", " ", "abc", "1,5", "1.2.3", "--1", "1e", None],
+     "1.0d", "inf", "-Infinity", "NaN", "nan", "+nan", " ", "abc", "1.2.3", "--1", "1e"],
 )  # fmt: skip
-def test_parse_double_function_agrees_with_try_cast(spark, text) -> None:
-    # watchlake_parse_double (jvm/functions) replaces try_cast(.. AS DOUBLE) in the clean job: same value or null.
-    frame = spark.createDataFrame([(text,)], "text string")
-    fast, cast = frame.select(F.call_function(PARSE_DOUBLE, "text"), F.col("text").try_cast("double")).first()
+def test_typed_floats_agree_with_try_cast(spark, text) -> None:
+    # The line parser (ParseCasasLine) replaces try_cast(.. AS DOUBLE) in the clean job: same value or null.
+    frame = transforms.with_typed_fields(_lines(spark, line(motion=MOTION.replace("0.98", text))))
+    fast, cast = frame.select("user_acceleration_y", F.lit(text).try_cast("double")).first()
     assert fast == cast or (math.isnan(fast) and math.isnan(cast))
 
 
-def test_parse_double_function_is_exact_on_repr_floats(spark) -> None:
+def test_typed_floats_are_exact_on_repr_floats(spark) -> None:
     rng = random.Random(7)
     values = [rng.gauss(0, 1) * 10 ** rng.randint(-8, 8) for _ in range(20_000)]
-    frame = spark.createDataFrame([(repr(value),) for value in values], "text string")
-    parsed = [row[0] for row in frame.select(F.call_function(PARSE_DOUBLE, "text")).collect()]
+    lines = _lines(spark, *(line(motion=MOTION.replace("0.98", repr(value))) for value in values))
+    parsed = [row[0] for row in transforms.with_typed_fields(lines).select("user_acceleration_y").collect()]
     assert parsed == values
 
 
-def test_parse_stamp_function_agrees_with_the_formatter_on_random_stamps(spark) -> None:
-    # watchlake_parse_stamp (jvm/functions) replaces try_to_timestamp(s, STAMP_PATTERN) in the clean job.
+def test_typed_stamps_agree_with_the_formatter_on_random_stamps(spark) -> None:
+    # The line parser (ParseCasasLine) replaces try_to_timestamp(s, STAMP_PATTERN) in the clean job.
     rng = random.Random(3)
     stamps = []
     for _ in range(3000):
@@ -224,12 +245,18 @@ def test_parse_stamp_function_agrees_with_the_formatter_on_random_stamps(spark) 
         "2019-06-01 10:00:00. 1",
         "2020-02-29 00:00:00.5",
     ]
-    frame = spark.createDataFrame([(stamp,) for stamp in stamps], "text string")
-    compared = frame.select(
-        "text",
-        F.timestamp_micros(F.call_function(PARSE_STAMP, "text")).alias("fast"),
-        F.try_to_timestamp("text", F.lit(STAMP_PATTERN)).alias("formatter"),
+    typed = transforms.with_typed_fields(_lines(spark, *(line(stamp=stamp) for stamp in stamps)))
+    compared = typed.select(
+        F.col("stamp").alias("fast"),
+        F.try_to_timestamp(F.substring_index("value", ",", 1), F.lit(STAMP_PATTERN)).alias("formatter"),
     )
     differing = compared.where(~F.col("fast").eqNullSafe(F.col("formatter"))).limit(5).collect()
     assert differing == []
     assert compared.where(F.col("fast").isNotNull()).count() > 300  # valid stamps were among them
+
+
+def test_the_java_parser_reads_the_split_pattern_and_field_types_defined_in_python(spark) -> None:
+    """ParseCasasLine carries its own copy of FIELD_PATTERN and TYPES_LINE (a Java UDF takes no arguments)."""
+    parser = spark.sparkContext._jvm.watchlake.functions.ParseCasasLine
+    assert parser.FIELD_PATTERN == transforms.FIELD_PATTERN
+    assert parser.TYPES_LINE == TYPES_LINE

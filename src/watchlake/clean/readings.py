@@ -108,7 +108,7 @@ def _clean(
         F.count_if(F.col("value").isin(HEADER_LINE, TYPES_LINE)).alias("header_lines"),
     )
     # Parse once and cache the (lean) parse: both outputs come from one read of the CSVs, and the cache stops
-    # Spark from pushing the reason filter below the parse, which would re-split every line once per field.
+    # Spark from pushing the reason filter below the parse, which would parse every line twice.
     parsed = to_parsed(select_data_lines(lines)).persist(StorageLevel.MEMORY_AND_DISK)
     try:
         readings = to_readings(parsed).observe(kept_seen, F.count(F.lit(1)).alias("rows"))

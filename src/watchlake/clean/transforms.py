@@ -15,7 +15,7 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from watchlake.casas.format import FILE_PREFIX, FILE_SUFFIX, HEADER_LINE, TYPES_LINE
-from watchlake.jvm import PARSE_DOUBLE, PARSE_STAMP
+from watchlake.jvm import PARSE_CASAS_LINE
 from watchlake.schemas import (
     BATTERY_STATES,
     CASAS_FIELDS,
@@ -41,29 +41,6 @@ def select_data_lines(lines: DataFrame) -> DataFrame:
     return lines.where(~F.col("value").isin(HEADER_LINE, TYPES_LINE))
 
 
-def _unquote(field: Column) -> Column:
-    """A CSV field without its surrounding quotes, doubled quotes made single; unquoted fields unchanged."""
-    quoted = field.startswith('"') & field.endswith('"') & (F.length(field) >= 2)
-    inner = F.substring(field, F.lit(2), F.length(field) - 2)
-    return F.when(quoted, F.replace(inner, F.lit('""'), F.lit('"'))).otherwise(field)
-
-
-def with_fields(lines: DataFrame) -> DataFrame:
-    """Add ``fields`` (array<string>): ``value`` split into CSV fields, excel dialect; empty fields are ``""``.
-
-    A line without a double quote is split at every comma; a line with one is split by ``FIELD_PATTERN``, its
-    quoted fields keeping their quotes (:func:`with_typed_fields` removes them from the string fields; CASAS never
-    quotes a number or a stamp, so a quoted one is rejected). Quoted fields that span lines are not supported (their
-    pieces get a wrong field count). Only built-in, code-generated functions: a lambda here (``transform``) made
-    Spark evaluate the whole stage row by row, 5x slower.
-    """
-    value = F.col("value")
-    quote_aware = F.regexp_extract_all(value, F.lit(FIELD_PATTERN), F.lit(1))
-    return lines.withColumn(
-        "fields", F.when(value.contains('"'), quote_aware).otherwise(F.split(value, ",", -1))
-    )
-
-
 def participant_of(path: Column) -> Column:
     """The participant (``p12`` for ``.../sw1.p12.csv``) of a file path; null if the name does not fit.
 
@@ -75,46 +52,47 @@ def participant_of(path: Column) -> Column:
     return F.when(fits, participant)
 
 
-def _field(name: str) -> Column:
-    """The raw string of one CASAS field from ``fields``; null when the line has too few fields."""
-    return F.try_element_at(F.col("fields"), F.lit(CASAS_FIELDS.index(name) + 1))
+def with_typed_fields(lines: DataFrame) -> DataFrame:
+    """Add ``field_count``, ``empty_fields`` and one typed column per CASAS field from the line in ``value``.
 
-
-def with_typed_fields(split_lines: DataFrame) -> DataFrame:
-    """Add one typed column per CASAS field (``stamp`` timestamp, floats double, strings string) from ``fields``.
-
-    Unparseable or empty values become null (``try_`` functions: the session runs in ANSI mode); empty strings
-    become null; string fields lose their CSV quotes. The raw strings stay in ``fields`` for the reject rules.
-    Stamps and floats go through watchlake's SQL functions (``jvm.SQL_FUNCTIONS``, ``jvm/functions``):
-    ``watchlake_parse_stamp`` reads exactly ``casas.format.STAMP_PATTERN`` (1-6 fractional digits) without a
-    formatter per row, ``watchlake_parse_double`` gives ``try_cast(.. AS DOUBLE)`` at a quarter of its cost (sixteen floats a
-    row, most with 17 digits).
+    ``stamp`` a timestamp (exactly ``casas.format.STAMP_PATTERN``, 1-6 fractional digits), floats doubles (what
+    ``try_cast(.. AS DOUBLE)`` accepts), strings without their CSV quotes; null when the field is missing, empty or
+    does not parse. ``empty_fields`` has bit i set when field i is present and empty, so the rules can tell an
+    empty field from an unparseable one. Excel dialect: a line without a double quote is split at every comma, a
+    line with one by ``FIELD_PATTERN`` (quoted fields keep their quotes until a string field drops them, so a quoted
+    number or stamp does not parse; CASAS never quotes either). Quoted fields that span lines are not supported
+    (their pieces get a wrong field count). The work is one Java call per line (``watchlake_parse_casas_line``): as ~60
+    Spark expressions it made one generated method so large that the JIT spent about 20 CPU seconds compiling it in
+    every fresh process (bench/clean).
     """
-    typed = {"stamp": F.timestamp_micros(F.call_function(PARSE_STAMP, _field("stamp")))}
-    typed |= {name: F.call_function(PARSE_DOUBLE, _field(name)) for name in FLOAT_FIELDS}
-    typed |= {name: F.nullif(_unquote(_field(name)), F.lit("")) for name in STRING_FIELDS}
-    return split_lines.withColumns(typed)
+    parsed = F.call_function(PARSE_CASAS_LINE, F.col("value"))
+    fields = {"field_count": parsed["field_count"], "empty_fields": parsed["empty_fields"]}
+    fields |= {name: parsed[name] for name in CASAS_FIELDS}
+    return lines.withColumns(fields).withColumn("stamp", F.timestamp_micros("stamp"))
+
+
+def _empty(name: str) -> Column:
+    """Whether the CASAS field ``name`` is present in the line and empty (its bit of ``empty_fields``)."""
+    return F.col("empty_fields").bitwiseAND(F.lit(1 << CASAS_FIELDS.index(name))) != 0
 
 
 def with_reject_reason(typed: DataFrame) -> DataFrame:
     """Add ``reason``: the first of ``schemas.REJECT_REASONS`` that applies to the line, null for a kept line.
 
-    Needs ``fields`` and the typed columns of :func:`with_typed_fields`. A float field is unparseable when its raw
-    string is not empty and does not cast to double (``1e-05``, ``nan`` and ``inf`` do cast); a battery state must be
+    Needs the columns :func:`with_typed_fields` adds. A float field is unparseable when it is present, not empty
+    and does not cast to double (``1e-05``, ``nan`` and ``inf`` do cast); a battery state must be
     empty or one of ``schemas.BATTERY_STATES`` exactly. ``charging`` and ``full`` (on the charger at 100 %) are not
     wear time and are set aside under their own reasons; ``unknown`` (battery monitoring off) and empty (no battery
     reading yet) are rows of a worn watch and are kept.
     """
-    missing_motion = F.lit(False)
-    for name in MOTION_FIELDS:  # one compare per field; a slice of ``fields`` would copy nine strings a row
-        missing_motion = missing_motion | (_field(name) == "")
+    motion_bits = sum(1 << CASAS_FIELDS.index(name) for name in MOTION_FIELDS)
+    missing_motion = F.col("empty_fields").bitwiseAND(F.lit(motion_bits)) != 0
     bad_number = F.lit(False)
     for name in FLOAT_FIELDS:
-        # The null test first: it is false for almost every field, so the string compare rarely runs.
-        bad_number = bad_number | (F.col(name).isNull() & (_field(name) != ""))
+        bad_number = bad_number | (F.col(name).isNull() & ~_empty(name))
     battery = F.col("battery_state")
     reason = (
-        F.when(F.size("fields") != len(CASAS_FIELDS), "wrong_field_count")
+        F.when(F.col("field_count") != len(CASAS_FIELDS), "wrong_field_count")
         .when(F.col("stamp").isNull(), "unparseable_stamp")
         .when(missing_motion, "missing_motion")
         .when(bad_number, "unparseable_number")
@@ -130,7 +108,7 @@ def to_parsed(lines: DataFrame) -> DataFrame:
 
     ``line`` is the raw line of a rejected row and null for a kept one, so a cached parse stays small.
     """
-    parsed = lines.transform(with_fields).transform(with_typed_fields).transform(with_reject_reason)
+    parsed = lines.transform(with_typed_fields).transform(with_reject_reason)
     line = F.when(F.col("reason").isNotNull(), F.col("value")).alias("line")
     return parsed.withColumn("date", F.to_date("stamp")).select(*READINGS.fieldNames(), "reason", line)
 
