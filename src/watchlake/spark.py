@@ -13,7 +13,7 @@ from typing import Any
 from pyspark import SparkContext
 from pyspark.sql import SparkSession
 
-from watchlake import metastore, spark_aws
+from watchlake import jvm_archive, metastore, spark_aws
 from watchlake.errors import ConfigError
 from watchlake.jvm import register_functions
 from watchlake.lake import Lake, is_remote
@@ -82,9 +82,11 @@ def session_conf(settings: Settings, jars: list[str]) -> dict[str, str]:
             "com.amazonaws.glue.catalog.metastore.AWSGlueDataCatalogHiveClientFactory"
         )
     conf.update(spark_aws.s3a_conf(settings))  # an S3 lake outside EMR: S3A serves s3:// and s3a://
-    conf["spark.driver.extraJavaOptions"] = " ".join(java_options)
     if jars:
         conf["spark.jars"] = ",".join(jars)
+    # A driver started here maps the class archive built for its class path, when there is one.
+    java_options.extend(jvm_archive.java_options(settings, {**conf, **settings.spark.conf}))
+    conf["spark.driver.extraJavaOptions"] = " ".join(java_options)
     conf.update(settings.spark.conf)
     return conf
 
