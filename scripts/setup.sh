@@ -66,8 +66,8 @@ if [ -x scripts/fetch-jars.sh ]; then
   say "fetching JVM jars (Kafka broker, Spark Kafka connector, JDBC driver)"
   scripts/fetch-jars.sh
   # Spark's classes stored once for the default local settings: every later session starts sooner (~1 min, once).
-  say "building the JVM class archive (watchlake.jvm_archive)"
-  .venv/bin/python -m watchlake.jvm_archive || echo "setup: no JVM class archive (sessions start without it, only slower)" >&2
+  say "building the JVM class archive (watchlake.jvm_archive_builder)"
+  .venv/bin/python -m watchlake.jvm_archive_builder || echo "setup: no JVM class archive (sessions start without it, only slower)" >&2
 fi
 if [ -n "$extras" ]; then  # the tests validate docker-compose.yml with a real Compose loader, no engine needed
   say "building the Compose validator (docker/compose-check, Go)"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from conftest import make_settings
-from watchlake import jvm_archive
+from watchlake import jvm_archive, jvm_archive_builder
 from watchlake.spark import session_conf
 
 
@@ -54,7 +54,7 @@ def test_no_archive_when_off_or_the_driver_is_not_started_here(tmp_path: Path, s
     path.parent.mkdir(parents=True)
     path.write_bytes(b"stand-in")
     assert _archive_flags(_driver_options(settings)) == []
-    assert jvm_archive.build(settings) is None
+    assert jvm_archive_builder.build(settings) is None
 
 
 @pytest.mark.slow
@@ -68,7 +68,11 @@ def test_a_built_archive_is_mapped_by_the_next_session(tmp_path: Path) -> None:
         "WATCHLAKE_CATALOG__KIND": "none",
     }
     built = subprocess.run(
-        [sys.executable, "-m", "watchlake.jvm_archive"], env=env, capture_output=True, text=True, timeout=600
+        [sys.executable, "-m", "watchlake.jvm_archive_builder"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert built.returncode == 0, built.stderr[-2000:]
     archives = list((tmp_path / "runtime" / "jvm").iterdir())
@@ -88,6 +92,10 @@ def test_a_built_archive_is_mapped_by_the_next_session(tmp_path: Path) -> None:
     assert f"-XX:SharedArchiveFile={archives[0]}" in checked["args"]
     assert "][cds" not in run.stdout + run.stderr  # the archive's own warnings ([warning][cds]) stay quiet
     again = subprocess.run(
-        [sys.executable, "-m", "watchlake.jvm_archive"], env=env, capture_output=True, text=True, timeout=600
+        [sys.executable, "-m", "watchlake.jvm_archive_builder"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert "up to date" in again.stderr

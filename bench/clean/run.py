@@ -25,7 +25,7 @@ if __package__ in (None, ""):
 
 from bench.clean import duckdb_clean  # noqa: E402
 
-from watchlake import jvm_archive  # noqa: E402
+from watchlake import jvm_archive_builder  # noqa: E402
 from watchlake.settings import Settings, load_settings  # noqa: E402
 
 log = logging.getLogger("bench.clean")
@@ -227,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = bench_settings(args.workdir)
     data = prepare_data(settings, args.workdir, args.gb)
     # What scripts/setup.sh leaves a user for the default settings: the JVM class archive, here for these settings.
-    archive = jvm_archive.build(settings)
+    archive = jvm_archive_builder.build(settings)
     duck = run_duckdb(settings, args.workdir, args.repeat)
     spark = run_spark(settings, args.repeat)
     one_shot = run_one_shot(settings, args.workdir, args.repeat)

@@ -51,8 +51,8 @@ class SparkSettings(_Section):
     # The JVMs' garbage collector: parallel gives the batch stages 7-8 % more throughput than G1 (bench/clean);
     # its young-generation pauses (tens of ms at these heap sizes) are far below a streaming micro-batch.
     garbage_collector: Literal["parallel", "g1"] = "parallel"
-    # A local driver JVM maps the class archive `python -m watchlake.jvm_archive` built (scripts/setup.sh runs it):
-    # a fresh process starts its session in about two thirds of the time. See watchlake/jvm_archive.py.
+    # A local driver JVM maps the class archive built by scripts/setup.sh (watchlake/jvm_archive_builder.py): a
+    # fresh process starts its session in about two thirds of the time.
     class_data_sharing: bool = True
     # Extra Spark configuration, passed through unchanged (e.g. spark.executor.memory on EMR).
     conf: dict[str, str] = Field(default_factory=dict)
