@@ -39,14 +39,15 @@ from watchlake.services.process import free_port
 from watchlake.settings import Settings, load_settings
 from watchlake.spark import build_session
 from watchlake.stats.model import ActivityStats, ClassStats, Summary
+from watchlake.stream_stop import stop_between_batches
 from watchlake.synth.generator import READINGS_PER_MESSAGE
 from watchlake.synth.job import (
+    CUT_MEANS,
     QUERY_NAME,
     generate_messages,
     kafka_sink_options,
     messages_for,
     start_stream,
-    stop_between_batches,
 )
 
 log = logging.getLogger("bench.generate")
@@ -144,7 +145,7 @@ def stream(
             time.sleep(0.5)
     finally:
         # A batch still running after the measured time is abandoned: it is not counted.
-        stop_between_batches(query, timeout_seconds=2.0)
+        stop_between_batches(query, "generate", cut_means=CUT_MEANS, timeout_seconds=2.0)
     if query.exception() is not None:
         raise RuntimeError(str(query.exception()))
     begun = _epoch(query.recentProgress[0]["timestamp"]) + warmup_seconds

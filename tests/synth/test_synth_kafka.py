@@ -15,12 +15,13 @@ from synth_stats import make_stats
 from watchlake.lake import Lake
 from watchlake.messages import to_json_messages
 from watchlake.settings import Settings
+from watchlake.stream_stop import stop_between_batches
 from watchlake.synth.job import (
+    CUT_MEANS,
     QUERY_NAME,
     forget_stream_position,
     generate_messages,
     start_stream,
-    stop_between_batches,
     stream_progress,
 )
 
@@ -67,7 +68,7 @@ def test_stream_to_kafka_consumer_reads_exactly_the_produced_messages(
         while stream_progress(query)[0] < 400 and time.monotonic() < deadline and query.isActive:
             time.sleep(0.5)
     finally:
-        stop_between_batches(query)
+        stop_between_batches(query, "generate", cut_means=CUT_MEANS)
     assert query.exception() is None
     produced, _ = stream_progress(query)
     assert produced >= 400
@@ -84,7 +85,7 @@ def _stream_until(spark, settings: Settings, stats, messages: int) -> int:
         while stream_progress(query)[0] < messages and time.monotonic() < deadline and query.isActive:
             time.sleep(0.5)
     finally:
-        stop_between_batches(query)
+        stop_between_batches(query, "generate", cut_means=CUT_MEANS)
     assert query.exception() is None
     return stream_progress(query)[0]
 
@@ -113,7 +114,7 @@ import logging, sys
 logging.basicConfig(level=logging.INFO, stream=sys.stdout)
 from watchlake.settings import load_settings
 from watchlake.spark import build_session
-from watchlake.synth.job import stop_between_batches
+from watchlake.stream_stop import stop_between_batches
 settings = load_settings("local", runtime_dir=sys.argv[1], lake={"root": sys.argv[1] + "/lake"},
                          catalog={"kind": "none"}, spark={"ui_enabled": False})
 spark = build_session(settings, "busy-stream")
@@ -122,7 +123,7 @@ slow = spark.readStream.format("rate").option("rowsPerSecond", 50).load().select
 query = slow.writeStream.format("noop").option("checkpointLocation", sys.argv[1] + "/cp").start()
 while not query.status.get("isTriggerActive"):
     query.awaitTermination(0.05)
-stop_between_batches(query, timeout_seconds=0.2, log_level=settings.spark.log_level)
+stop_between_batches(query, "busy", cut_means="a test", timeout_seconds=0.2, log_level=settings.spark.log_level)
 print("STOPPED", query.isActive)
 spark.stop()
 """

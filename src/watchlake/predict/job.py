@@ -28,6 +28,7 @@ from watchlake.predict.messages import to_assembler_rows
 from watchlake.predict.sinks import PredictionSink
 from watchlake.scoring import ChampionModel, load_champion
 from watchlake.settings import Settings
+from watchlake.stream_stop import stop_between_batches
 from watchlake.warehouse.batches import Reconnect
 from watchlake.warehouse.connection import connect
 from watchlake.warehouse.progress import BatchProgress, record_progress, to_batch_progress
@@ -112,13 +113,20 @@ class PredictQueries:
     spark: SparkSession
     lock: CheckpointLock | None = None
     recorder: ProgressRecorder | None = None
+    log_level: str = "ERROR"  # the JVM's, restored after a stop that had to cut a batch
 
     @property
     def queries(self) -> list[StreamingQuery]:
         return [self.predictions]
 
     def stop(self) -> None:
-        self.predictions.stop()
+        stop_between_batches(
+            self.predictions,
+            "predict",
+            cut_means="nothing written by it is kept twice; the next start replays it from the checkpoint",
+            timeout_seconds=10.0,  # a predictor batch takes a few seconds; a backlog keeps them back to back
+            log_level=self.log_level,
+        )
         self.spark.streams.removeListener(self.drops)
         self.sink.close()
         if self.recorder is not None:
@@ -227,7 +235,7 @@ def _start_locked(
         schema,
         champion.version,
     )
-    return PredictQueries(query, sink, drops, spark, lock, recorder)
+    return PredictQueries(query, sink, drops, spark, lock, recorder, settings.spark.log_level)
 
 
 def _failed(queries: list[StreamingQuery]) -> Exception | None:

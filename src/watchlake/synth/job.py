@@ -13,7 +13,6 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from pyspark import SparkContext
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.streaming import StreamingQuery
 
@@ -25,6 +24,7 @@ from watchlake.messages import to_json_messages
 from watchlake.settings import Settings
 from watchlake.spark import hadoop_file_system
 from watchlake.stats.model import ActivityStats
+from watchlake.stream_stop import stop_between_batches
 from watchlake.synth.generator import (
     GENERATED_COLUMNS,
     READINGS_PER_MESSAGE,
@@ -34,6 +34,8 @@ from watchlake.synth.generator import (
 from watchlake.synth.transforms import to_casas_lines, to_readings, with_label_rows
 
 log = logging.getLogger(__name__)
+# What a generator stream cut mid-batch leaves behind.
+CUT_MEANS = "its messages may be partly written"
 QUERY_NAME = "generate-kafka"
 
 
@@ -207,33 +209,6 @@ def start_stream(
     return writer.start()
 
 
-def stop_between_batches(
-    query: StreamingQuery, timeout_seconds: float = 60.0, log_level: str = "ERROR"
-) -> None:
-    """Stop ``query`` while no micro-batch is running, so every started batch is fully written.
-
-    A stream behind its rate runs batches back to back; after ``timeout_seconds`` the batch in flight is cut. Spark
-    then logs each killed task as an ERROR with a trace, which says nothing to the user: the JVM is silenced for
-    the stop (back to ``log_level`` after it) and one warning says what happened."""
-    deadline = time.monotonic() + timeout_seconds
-    while query.isActive and query.status.get("isTriggerActive") and time.monotonic() < deadline:
-        time.sleep(0.05)
-    if not (query.isActive and query.status.get("isTriggerActive")):
-        query.stop()
-        return
-    log.warning(
-        "generate: no pause between micro-batches for %.0f s (the stream is behind its rate); cutting the batch in "
-        "flight: its messages may be partly written",
-        timeout_seconds,
-    )
-    context = SparkContext.getOrCreate()  # the running one: a query belongs to this process's context
-    context.setLogLevel("OFF")
-    try:
-        query.stop()
-    finally:
-        context.setLogLevel(log_level)
-
-
 def stream_progress(query: StreamingQuery) -> tuple[int, int]:
     """(messages, micro-batches) the query has completed, from its recent progress (kept for the last 100 batches)."""
     batches = {progress["batchId"]: progress["numInputRows"] for progress in query.recentProgress}
@@ -263,7 +238,7 @@ def run_stream(
             while time.monotonic() - started < seconds and query.isActive:
                 query.awaitTermination(min(1.0, seconds))
         finally:
-            stop_between_batches(query, log_level=settings.spark.log_level)
+            stop_between_batches(query, "generate", cut_means=CUT_MEANS, log_level=settings.spark.log_level)
     finally:
         lock.release()
     elapsed = time.monotonic() - started
