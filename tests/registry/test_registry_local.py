@@ -96,13 +96,50 @@ def test_reader_during_promotions_sees_whole_pointer(registry, two_versions):
     assert set(seen) <= {1, 2} and len(seen) > 0
 
 
-def test_loaded_version_scores_like_the_original(registry, two_versions, spark, tiny_model):
+def _scores(model, windows):
+    return [(row.prediction, tuple(row.probability)) for row in model.transform(windows).collect()]
+
+
+def _snapshots(tmp_path: Path, version: int) -> list[Path]:
+    return sorted((tmp_path / "cache/activity/snapshots" / str(version)).glob("*.ser"))
+
+
+def test_loaded_version_scores_like_the_original_from_the_lake_and_from_its_snapshot(
+    registry, two_versions, spark, tiny_model, tmp_path
+):
     from fixtures_models import tiny_windows
 
     windows = tiny_windows(spark, rows=30)
-    loaded = registry.load(1, spark)
-    original = [row.prediction for row in tiny_model.model.transform(windows).collect()]
-    assert [row.prediction for row in loaded.transform(windows).collect()] == original
+    original = _scores(tiny_model.model, windows)
+    assert _snapshots(tmp_path, 1) == []
+    from_lake = registry.load(1, spark)  # the registry's saved model; leaves a snapshot
+    [snapshot] = _snapshots(tmp_path, 1)
+    assert spark.version in snapshot.name
+    written = snapshot.stat().st_mtime_ns
+    from_snapshot = registry.load(1, spark)
+    assert snapshot.stat().st_mtime_ns == written  # read, not rewritten
+    assert [type(stage).__name__ for stage in from_snapshot.stages] == [
+        type(stage).__name__ for stage in tiny_model.model.stages
+    ]
+    assert _scores(from_lake, windows) == original
+    assert _scores(from_snapshot, windows) == original
+    assert _snapshots(tmp_path, 2) == []  # one snapshot per version loaded
+
+
+@pytest.mark.parametrize("content", [b"", b"not a java stream", b"\xac\xed\x00\x05t\x00\x03abc"])
+def test_an_unreadable_snapshot_is_ignored_and_replaced(
+    registry, two_versions, spark, tiny_model, tmp_path, content, caplog
+):
+    from fixtures_models import tiny_windows
+
+    registry.load(2, spark)
+    [snapshot] = _snapshots(tmp_path, 2)
+    snapshot.write_bytes(content)  # truncated, garbage, a serialized string instead of a model
+    windows = tiny_windows(spark, rows=20)
+    assert _scores(registry.load(2, spark), windows) == _scores(tiny_model.model, windows)
+    assert "unreadable" in caplog.text
+    assert snapshot.stat().st_size > 1000 and snapshot.read_bytes() != content
+    assert _scores(registry.load(2, spark), windows) == _scores(tiny_model.model, windows)
 
 
 def test_pointer_round_trips_json():

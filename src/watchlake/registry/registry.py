@@ -10,7 +10,8 @@ A version is complete only when its ``meta.json`` exists. Readers read the point
 atomically) and then an immutable version folder, so they never see half a model. Local lakes stage a new version
 under a temporary folder name and rename it into place. On S3 with a local Spark master the model is saved to a
 local temporary folder and uploaded with boto3 (no hadoop-aws needed); on a cluster (EMR) Spark writes the S3 URI
-itself. Version numbers on S3 assume one trainer at a time.
+itself. Version numbers on S3 assume one trainer at a time. A version loaded once on a local master is kept as a
+Java-serialized snapshot in the local model cache (``registry.snapshot``): later processes read that instead.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from pyspark.sql import SparkSession
 
 from watchlake.errors import ModelError
 from watchlake.lake import Lake, is_remote, join
+from watchlake.registry.snapshot import read_snapshot, snapshot_path, write_snapshot
 from watchlake.registry.store import Store, store_for
 from watchlake.settings import Settings
 
@@ -182,11 +184,24 @@ class ModelRegistry:
         return version
 
     def load(self, version: int, spark: SparkSession) -> PipelineModel:
-        """Load a complete version's PipelineModel (remote versions through a local cache on a local master)."""
+        """Load a complete version's PipelineModel: from this machine's snapshot of it when an earlier load left one
+        (``registry.snapshot``, a local master only), else from the registry (remote versions through a local
+        cache on a local master), leaving a snapshot for the next load."""
         self.meta(version)  # refuse incomplete versions
+        if self._cluster:
+            return PipelineModel.load(join(self.version_uri(version), MODEL_DIR))
+        snapshot = snapshot_path(self._cache_dir / self.name / "snapshots" / str(version), spark)
+        model = read_snapshot(snapshot, spark)
+        if model is None:
+            model = PipelineModel.load(self._local_model_dir(version))
+            write_snapshot(snapshot, model, spark)
+        return model
+
+    def _local_model_dir(self, version: int) -> str:
+        """The version's saved model on local disk: in the lake, or for a remote lake a downloaded copy."""
         uri = join(self.version_uri(version), MODEL_DIR)
-        if not self.remote or self._cluster:
-            return PipelineModel.load(uri)
+        if not self.remote:
+            return uri
         cached = self._cache_dir / self.name / str(version)
         if not (cached / ".complete").exists():
             partial = cached.with_name(f".{version}-{uuid.uuid4().hex}")
@@ -194,7 +209,7 @@ class ModelRegistry:
             (partial / ".complete").touch()
             shutil.rmtree(cached, ignore_errors=True)
             os.replace(partial, cached)
-        return PipelineModel.load(str(cached))
+        return str(cached)
 
     # Champion ---------------------------------------------------------------------------------------
     def champion(self) -> Pointer | None:
