@@ -23,8 +23,13 @@ def _archive_flags(options: list[str]) -> list[str]:
     return [option for option in options if "Archive" in option]
 
 
+def _settings(tmp_path: Path, **overrides) -> object:
+    """Settings whose class archive lives under ``tmp_path`` (never the machine's own archive)."""
+    return make_settings(tmp_path, jvm={"archive_dir": str(tmp_path / "cds")}, **overrides)
+
+
 def test_no_archive_option_until_the_archive_exists(tmp_path: Path) -> None:
-    settings = make_settings(tmp_path, catalog={"kind": "none"})
+    settings = _settings(tmp_path, catalog={"kind": "none"})
     assert _archive_flags(_driver_options(settings)) == []
     path = jvm_archive.archive_path(settings, session_conf(settings, jars=[]))
     path.parent.mkdir(parents=True)
@@ -33,23 +38,27 @@ def test_no_archive_option_until_the_archive_exists(tmp_path: Path) -> None:
     assert "-Xlog:cds=off" in _driver_options(settings)
 
 
-def test_the_archive_is_per_driver_class_path(tmp_path: Path) -> None:
-    plain = make_settings(tmp_path, catalog={"kind": "none"})
-    hive = make_settings(tmp_path, catalog={"kind": "hive", "metastore": "postgres"})
-    # The PostgreSQL metastore puts the JDBC driver on the driver's class path: another archive.
-    assert "spark.driver.extraClassPath" in session_conf(hive, jars=[])
-    paths = {jvm_archive.archive_path(s, session_conf(s, jars=[])) for s in (plain, hive)}
-    assert len(paths) == 2
+def test_one_archive_serves_every_local_catalog_and_runtime_folder(tmp_path: Path) -> None:
+    sessions = [
+        _settings(tmp_path, catalog={"kind": "none"}),
+        _settings(tmp_path, catalog={"kind": "hive", "metastore": "postgres"}),
+        _settings(tmp_path, catalog={"kind": "hive", "metastore": "derby"}),
+        _settings(tmp_path, catalog={"kind": "none"}, runtime_dir=str(tmp_path / "elsewhere")),
+    ]
+    paths = {jvm_archive.archive_path(s, session_conf(s, jars=[])) for s in sessions}
+    assert paths == {jvm_archive.archive_path(sessions[0], session_conf(sessions[0], jars=[]))}
+    assert next(iter(paths)).parent == tmp_path / "cds"
+    # A class path of the user's own is another archive.
+    own = _settings(tmp_path, spark={"conf": {"spark.driver.extraClassPath": "/opt/extra/*"}})
+    assert jvm_archive.archive_path(own, session_conf(own, jars=[])) not in paths
 
 
 @pytest.mark.parametrize(
     "spark", [{"class_data_sharing": False}, {"master": "yarn", "on_emr": True}], ids=["off", "not-local"]
 )
 def test_no_archive_when_off_or_the_driver_is_not_started_here(tmp_path: Path, spark: dict) -> None:
-    settings = make_settings(tmp_path, catalog={"kind": "none"})
-    settings = make_settings(
-        tmp_path, catalog={"kind": "none"}, spark={**settings.spark.model_dump(), **spark}
-    )
+    settings = _settings(tmp_path, catalog={"kind": "none"})
+    settings = _settings(tmp_path, catalog={"kind": "none"}, spark={**settings.spark.model_dump(), **spark})
     path = jvm_archive.archive_path(settings, session_conf(settings, jars=[]))
     path.parent.mkdir(parents=True)
     path.write_bytes(b"stand-in")
@@ -66,6 +75,7 @@ def test_a_built_archive_is_mapped_by_the_next_session(tmp_path: Path) -> None:
         "WATCHLAKE_SPARK__MASTER": "local[1]",
         "WATCHLAKE_SPARK__UI_ENABLED": "false",
         "WATCHLAKE_CATALOG__KIND": "none",
+        "WATCHLAKE_JVM__ARCHIVE_DIR": str(tmp_path / "cds"),
     }
     built = subprocess.run(
         [sys.executable, "-m", "watchlake.jvm_archive_builder"],
@@ -75,7 +85,7 @@ def test_a_built_archive_is_mapped_by_the_next_session(tmp_path: Path) -> None:
         timeout=600,
     )
     assert built.returncode == 0, built.stderr[-2000:]
-    archives = list((tmp_path / "runtime" / "jvm").iterdir())
+    archives = list((tmp_path / "cds").iterdir())
     assert [path.suffix for path in archives] == [".jsa"]  # no partial file left beside it
     assert archives[0].stat().st_size > 10_000_000
     # A fresh process maps it: the JVM reports it in its arguments, and the session works.

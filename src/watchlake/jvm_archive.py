@@ -7,7 +7,9 @@ into every later JVM with the same class path: the session starts in about two t
 :mod:`watchlake.jvm_archive_builder` builds it (``python -m watchlake.jvm_archive_builder``, run by
 ``scripts/setup.sh``). Here: where the archive of a class path lives and the driver options that map it, which the
 session factory adds when it exists, on a local master only (elsewhere the driver JVM is not started here), unless
-``spark.class_data_sharing`` is false. A JVM that finds the archive stale (another JDK) ignores it.
+``spark.class_data_sharing`` is false. Every local session has the same driver class path (the session factory
+sees to it), so one archive serves them all, whatever their catalog or runtime folder. A JVM that finds the archive
+stale (another JDK) ignores it.
 """
 
 from __future__ import annotations
@@ -27,8 +29,8 @@ QUIET = ("-Xlog:cds=off", "-Xlog:cds+dynamic=off")
 
 
 def archive_path(settings: Settings, conf: Mapping[str, str]) -> Path:
-    """Where the archive for the driver class path that ``conf`` gives lives (under ``runtime_dir/jvm``)."""
-    return Path(settings.runtime_dir, "jvm", f"classes-{_class_path_key(conf)}.jsa").absolute()
+    """Where the archive for the driver class path that ``conf`` gives lives (in ``jvm.archive_dir``)."""
+    return settings.jvm.archive_path / f"classes-{_class_path_key(conf)}.jsa"
 
 
 def java_options(settings: Settings, conf: Mapping[str, str]) -> list[str]:

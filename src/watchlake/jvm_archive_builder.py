@@ -57,14 +57,9 @@ def _dump(settings: Settings) -> None:
     """The child of :func:`build`: load what the stages load, then make the JVM exit (and write the archive)."""
     from pyspark import SparkContext
 
-    # The same class path without opening a catalog (no metastore service needed): keep its extraClassPath.
-    class_path = session_conf(settings, []).get("spark.driver.extraClassPath")
-    extra = {"spark.driver.extraClassPath": class_path} if class_path else {}
+    # The same class path without opening a catalog (no metastore service needed): every local session has one.
     without_catalog = settings.model_copy(
-        update={
-            "catalog": settings.catalog.model_copy(update={"kind": "none"}),
-            "spark": settings.spark.model_copy(update={"conf": {**settings.spark.conf, **extra}}),
-        }
+        update={"catalog": settings.catalog.model_copy(update={"kind": "none"})}
     )
     spark = build_session(without_catalog, "watchlake-class-archive")
     with tempfile.TemporaryDirectory() as scratch:

@@ -56,8 +56,6 @@ def metastore_conf(settings: Settings) -> tuple[dict[str, str], list[str]]:
         # first CREATE TABLE of a fresh PostgreSQL metastore then hangs for ever (seen with saveAsTable).
         "spark.hadoop.datanucleus.autoStartMechanism": "MetaData",
         "spark.hadoop.datanucleus.autoStartMetaDataFiles": "package.jdo",
-        # Hive loads the JDBC driver through the JVM's DriverManager, which does not see spark.jars.
-        "spark.driver.extraClassPath": str(settings.jvm.lib_path / "jdbc" / "*"),
     }
     if warehouse.password.get_secret_value():
         conf[f"{_JDO}ConnectionPassword"] = "${env." + PASSWORD_ENV + "}"

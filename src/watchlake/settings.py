@@ -74,16 +74,23 @@ class CatalogSettings(_Section):
 
 
 class JvmSettings(_Section):
-    """Jars fetched by Maven (``scripts/fetch-jars.sh``), one folder per classpath."""
+    """Jars fetched by Maven (``scripts/fetch-jars.sh``), one folder per classpath, and the class archive built
+    from them (``watchlake.jvm_archive``)."""
 
     # Empty: the checkout's own jvm/lib, where scripts/fetch-jars.sh puts them (whatever the working folder).
     lib_dir: str = ""
+    # Empty: <lib_dir>/cds. Shared by every runtime folder of the machine: it depends on the jars and the JDK only.
+    archive_dir: str = ""
 
     @property
     def lib_path(self) -> Path:
         if self.lib_dir:
             return Path(self.lib_dir).expanduser().resolve()
         return Path(__file__).resolve().parents[2] / "jvm" / "lib"
+
+    @property
+    def archive_path(self) -> Path:
+        return Path(self.archive_dir).expanduser().resolve() if self.archive_dir else self.lib_path / "cds"
 
 
 class KafkaSettings(_Section):

@@ -73,6 +73,11 @@ def session_conf(settings: Settings, jars: list[str]) -> dict[str, str]:
         # Keep the driver on loopback: no other address is ever used here.
         conf["spark.driver.host"] = "127.0.0.1"
         conf["spark.driver.bindAddress"] = "127.0.0.1"
+    if jvm_archive.applies(settings) or metastore.uses_postgres(settings):
+        # A PostgreSQL metastore needs the JDBC driver on the driver's class path (Hive loads it through the JVM's
+        # DriverManager, which does not see spark.jars). Every local driver gets it, so that all of them have one
+        # class path and map one class archive.
+        conf["spark.driver.extraClassPath"] = str(settings.jvm.lib_path / "jdbc" / "*")
     if settings.catalog.kind == "hive":
         catalog_conf, catalog_java_options = metastore.metastore_conf(settings)
         conf.update(catalog_conf)
