@@ -16,22 +16,24 @@ from pyspark.sql import DataFrame, SparkSession
 
 from watchlake.schemas import CASAS_FIELDS, CASAS_TYPES
 
-# What watchlake_parse_casas_line returns: the field count, a bit per present-but-empty field, then each CASAS
-# field typed (the stamp in microseconds).
+# What watchlake_parse_casas_line returns: the field count, each CASAS field typed (the stamp in microseconds; null
+# when empty or unparseable), then the line's reject reason (schemas.REJECT_REASONS, null: keep it), which
+# watchlake_casas_line_reason also gives alone.
 _VALUE_TYPES = {"dt": "bigint", "f": "double", "s": "string"}
 CASAS_LINE_TYPE = (
-    "struct<field_count: int, empty_fields: int, "
+    "struct<field_count: int, "
     + ", ".join(f"{name}: {_VALUE_TYPES[code]}" for name, code in zip(CASAS_FIELDS, CASAS_TYPES, strict=True))
-    + ">"
+    + ", reason: string>"
 )
 
 PARSE_CASAS_LINE = "watchlake_parse_casas_line"
+CASAS_LINE_REASON = "watchlake_casas_line_reason"
 CORRELATED_NORMALS = "watchlake_correlated_normals"
 SECOND_PARTIALS = "watchlake_second_partials"
 WINDOW_FEATURES = "watchlake_window_features"
-# SQL name -> (Java class, return type); registered in every session by :func:`register_functions`.
+# SQL name -> (Java UDF class, return type); registered in every session by :func:`register_functions`, with the two
+# line functions (static calls in generated code, not UDFs: see ParseCasasLine.java).
 SQL_FUNCTIONS = {
-    PARSE_CASAS_LINE: ("watchlake.functions.ParseCasasLine", CASAS_LINE_TYPE),
     CORRELATED_NORMALS: ("watchlake.functions.CorrelatedNormals", "array<double>"),
     SECOND_PARTIALS: ("watchlake.functions.SecondPartials", "array<double>"),
     WINDOW_FEATURES: ("watchlake.functions.WindowFeatures", "array<double>"),
@@ -39,7 +41,9 @@ SQL_FUNCTIONS = {
 
 
 def register_functions(spark: SparkSession) -> None:
-    """Make every ``SQL_FUNCTIONS`` name callable in ``spark`` (the functions jar must be on its classpath)."""
+    """Make the two line functions and every ``SQL_FUNCTIONS`` name callable in ``spark`` (the functions jar must be
+    on its classpath)."""
+    spark._jvm.watchlake.functions.ParseCasasLine.register(spark._jsparkSession, CASAS_LINE_TYPE)  # type: ignore[union-attr]
     for name, (java_class, return_type) in SQL_FUNCTIONS.items():
         spark.udf.registerJavaFunction(name, java_class, return_type)
 

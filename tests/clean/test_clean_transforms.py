@@ -15,7 +15,15 @@ from pyspark.testing import assertDataFrameEqual
 
 from watchlake.casas.format import PARTICIPANT_PATTERN, STAMP_PATTERN, TYPES_LINE
 from watchlake.clean import transforms
-from watchlake.schemas import CASAS_FIELDS, READINGS, REJECT_REASONS, REJECTED_READINGS
+from watchlake.jvm import PARSE_CASAS_LINE
+from watchlake.schemas import (
+    BATTERY_STATES,
+    CASAS_FIELDS,
+    MOTION_FIELDS,
+    READINGS,
+    REJECT_REASONS,
+    REJECTED_READINGS,
+)
 
 FILE = "file:///lake/staging/group1/sw1.p12.csv"
 
@@ -26,8 +34,14 @@ def _lines(spark, *values: str, source: str = FILE):
 
 
 def _reasons(spark, *values: str) -> list[str | None]:
-    parsed = transforms.to_parsed(_lines(spark, *values))
-    return [row.reason for row in parsed.select("reason").collect()]
+    """Each line's reject reason, asked alone and from the parse (the two must agree)."""
+    rows = _lines(spark, *values).select(
+        transforms.reject_reason().alias("alone"),
+        F.call_function(PARSE_CASAS_LINE, "value")["reason"].alias("parsed"),
+    )
+    alone, parsed = zip(*rows.collect(), strict=True) if values else ((), ())
+    assert alone == parsed
+    return list(alone)
 
 
 def test_select_data_lines_drops_exactly_the_header_rows(spark) -> None:
@@ -36,18 +50,16 @@ def test_select_data_lines_drops_exactly_the_header_rows(spark) -> None:
     assertDataFrameEqual(transforms.select_data_lines(lines), expected)
 
 
-def test_with_typed_fields_splits_at_every_comma_counting_and_marking_empty_fields(spark) -> None:
+def test_with_typed_fields_splits_at_every_comma_counting_empty_fields_as_null(spark) -> None:
     values = ("a,,b,", "", line(), line() + ",", line().replace("house", ""))
-    typed = (
-        transforms.with_typed_fields(_lines(spark, *values)).select("field_count", "empty_fields").collect()
-    )
-    house, label = (1 << CASAS_FIELDS.index(name) for name in ("location_type", "user_activity_label"))
-    assert [tuple(row) for row in typed] == [
-        (4, 0b1010),
-        (1, 0b1),
-        (20, label),
-        (21, label),
-        (20, house | label),
+    typed = transforms.with_typed_fields(_lines(spark, *values))
+    rows = typed.select("field_count", "location_type", "user_activity_label", "yaw").collect()
+    assert [tuple(row) for row in rows] == [
+        (4, None, None, None),
+        (1, None, None, None),
+        (20, "house", None, 0.5),
+        (21, "house", None, 0.5),
+        (20, None, None, 0.5),
     ]
 
 
@@ -255,8 +267,63 @@ def test_typed_stamps_agree_with_the_formatter_on_random_stamps(spark) -> None:
     assert compared.where(F.col("fast").isNotNull()).count() > 300  # valid stamps were among them
 
 
-def test_the_java_parser_reads_the_split_pattern_and_field_types_defined_in_python(spark) -> None:
-    """ParseCasasLine carries its own copy of FIELD_PATTERN and TYPES_LINE (a Java UDF takes no arguments)."""
-    parser = spark.sparkContext._jvm.watchlake.functions.ParseCasasLine
+def test_the_java_parser_holds_the_split_pattern_fields_and_rules_defined_in_python(spark) -> None:
+    """CasasLineParser carries its own copy of the pattern, the field types, the reasons and the battery states."""
+    parser = spark.sparkContext._jvm.watchlake.functions.CasasLineParser
     assert parser.FIELD_PATTERN == transforms.FIELD_PATTERN
     assert parser.TYPES_LINE == TYPES_LINE
+    assert list(parser.REJECT_REASONS) == list(REJECT_REASONS)
+    assert list(parser.BATTERY_STATES) == list(BATTERY_STATES)
+    motion = list(range(parser.FIRST_MOTION_FIELD, parser.LAST_MOTION_FIELD + 1))
+    assert motion == [CASAS_FIELDS.index(name) for name in MOTION_FIELDS]
+    assert CASAS_FIELDS.index("battery_state") == parser.BATTERY_FIELD
+
+
+# Lines that take every branch of the Java parser: quotes, non-ASCII text, a line longer than its first buffer.
+ODD_LINES = [
+    line(),
+    line(label="Café"),
+    line(label='"Café, süß"', battery='"unknown"'),
+    line(location="hôtel,0.001,-0.002,3.5,90.0,1.25,5.0,3.0"),
+    line(motion=MOTION.replace("0.98", "\uff10.98")),  # a full-width digit: not a number
+    line(label="x" * 700),
+    line(label='"' + "y," * 300 + '"'),
+    line(battery='""'),
+    line(battery="charging", label="€"),
+    'x,"a""b",,"c',
+    "",
+]
+
+
+def test_the_line_functions_give_the_same_answers_in_generated_code_and_interpreted(spark, tmp_path) -> None:
+    """A frame from Python rows is evaluated by the driver's interpreter; a file scan by generated code."""
+    (tmp_path / "lines.txt").write_text("\n".join(ODD_LINES) + "\n", encoding="utf-8")
+    scanned = spark.read.text(str(tmp_path / "lines.txt")).select(
+        F.lit(FILE).alias("source_file"), F.lit("p12").alias("participant"), "value"
+    )
+    columns = ["value", "reason", "field_count", *CASAS_FIELDS]
+    for frame in (scanned, _lines(spark, *ODD_LINES)):
+        judged = transforms.with_reject_reason(transforms.with_typed_fields(frame)).select(*columns)
+        rows = sorted(judged.collect(), key=lambda row: ODD_LINES.index(row.value))
+        assert [row.value for row in rows] == ODD_LINES
+        assert [row.reason for row in rows] == [None, None, None, None, "unparseable_number", None, None, None, "charging", "wrong_field_count", "wrong_field_count"]  # fmt: skip
+        assert [row.user_activity_label for row in rows[:3]] == [None, "Café", "Café, süß"]
+        assert rows[3].location_type == "hôtel" and rows[3].latitude_distance_from_mean == 0.001
+        assert rows[4].user_acceleration_y is None and rows[4].yaw == 0.5
+        assert rows[5].user_activity_label == "x" * 700 and rows[5].vertical_accuracy == 3.0
+        assert rows[6].user_activity_label == "y," * 300
+        assert rows[7].battery_state is None
+        assert rows[8].user_activity_label == "€"
+        assert [row.field_count for row in rows[9:]] == [4, 1]
+        parse_reasons = frame.select(
+            F.call_function(PARSE_CASAS_LINE, "value")["reason"], transforms.reject_reason()
+        )
+        assert all(parsed == fast for parsed, fast in parse_reasons.collect())
+
+
+def test_the_readings_pass_parses_each_line_once(spark) -> None:
+    """The parse is declared non-deterministic so that the kept-lines filter stays above it (not copied below)."""
+    readings = transforms.to_readings(_lines(spark, line(), line(battery="charging")))
+    plan = readings._jdf.queryExecution().optimizedPlan().toString()
+    assert plan.count("ParseCasasLine.parse") == 1, plan
+    assert readings.count() == 1

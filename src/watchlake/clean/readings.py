@@ -3,8 +3,9 @@ writes into the lake and ``watchlake score --source`` into its scratch place.
 
 Contract: every data line of every file given ends in exactly one of the two outputs (checked: rows in = rows kept
 + rows rejected, else DataQualityError). A file whose two header rows are wrong is left out and reported
-(:func:`split_readable`); zero-byte files are skipped with a warning. The CSVs are read once: the parse is cached
-and both writes read the cache; the counts come from observed metrics of those writes.
+(:func:`split_readable`); zero-byte files are skipped with a warning. Each output is one pass over the CSVs (no
+cache: asking each line its reject reason twice costs less than caching its parse); the counts come from observed
+metrics of those writes.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import time
 from dataclasses import dataclass, field
 from functools import reduce
 
-from pyspark import StorageLevel
 from pyspark.sql import DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 
@@ -24,7 +24,6 @@ from watchlake.clean.transforms import (
     LINES_DDL,
     participant_of,
     select_data_lines,
-    to_parsed,
     to_readings,
     to_rejected,
 )
@@ -40,8 +39,6 @@ REJECTED_PARTITIONS = ("reason",)
 # every line's file path costs about 1.2 CPU s per GB (bench/clean). Per-file scans pay off from about 32 MB a file.
 PER_FILE_SCAN_MIN_BYTES = 32 * 1024 * 1024
 JOB_SQL_CONF = {
-    # The cached parse is read twice, right away: compressing it costs more CPU than the memory it saves.
-    "spark.sql.inMemoryColumnarStorage.compressed": "false",
     # Write each task's few participant/date partitions with concurrent writers instead of sorting first.
     "spark.sql.maxConcurrentOutputFileWriters": "16",
 }
@@ -100,29 +97,24 @@ def clean_files(
 def _clean(
     spark: SparkSession, files: list[StagedFile], readings_path: str, rejected_path: str, overwrite: str
 ) -> tuple[dict[str, int], ...]:
-    """Parse ``files`` once, write both outputs; returns the observed counts (lines, kept, rejected)."""
+    """Write both outputs of ``files``, one pass over the files each; returns the observed counts (lines, kept,
+    rejected). The readings pass parses every line (values and reason in one call), the rejected pass only asks
+    each line its reason (values mostly not computed); the rows in = kept + rejected check covers a file that
+    changed between the passes."""
     lines_seen, kept_seen, rejected_seen = Observation("lines"), Observation("kept"), Observation("rejected")
     lines = _read_lines(spark, files).observe(
         lines_seen,
         F.count(F.lit(1)).alias("lines"),
         F.count_if(F.col("value").isin(HEADER_LINE, TYPES_LINE)).alias("header_lines"),
     )
-    # Parse once and cache the (lean) parse: both outputs come from one read of the CSVs, and the cache stops
-    # Spark from pushing the reason filter below the parse, where the filter calls the parser once for each field
-    # its rules read (without the cache the job ran 7x longer, bench/clean 2026-12-04; parsing through a generator,
-    # inline(array(parse)), which the filter cannot be pushed below, ran 1.4x longer than the cache).
-    parsed = to_parsed(select_data_lines(lines)).persist(StorageLevel.MEMORY_AND_DISK)
-    try:
-        readings = to_readings(parsed).observe(kept_seen, F.count(F.lit(1)).alias("rows"))
-        _write(readings, readings_path, READINGS_PARTITIONS, overwrite)
-        rejected = to_rejected(parsed).observe(
-            rejected_seen,
-            F.count(F.lit(1)).alias("rows"),
-            *(F.count_if(F.col("reason") == reason).alias(reason) for reason in REJECT_REASONS),
-        )
-        _write(rejected, rejected_path, REJECTED_PARTITIONS, overwrite)
-    finally:
-        parsed.unpersist()
+    readings = to_readings(select_data_lines(lines)).observe(kept_seen, F.count(F.lit(1)).alias("rows"))
+    _write(readings, readings_path, READINGS_PARTITIONS, overwrite)
+    rejected = to_rejected(select_data_lines(_read_lines(spark, files))).observe(
+        rejected_seen,
+        F.count(F.lit(1)).alias("rows"),
+        *(F.count_if(F.col("reason") == reason).alias(reason) for reason in REJECT_REASONS),
+    )
+    _write(rejected, rejected_path, REJECTED_PARTITIONS, overwrite)
     return lines_seen.get, kept_seen.get, rejected_seen.get
 
 

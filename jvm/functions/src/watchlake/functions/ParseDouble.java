@@ -4,7 +4,7 @@ import com.fasterxml.jackson.core.io.NumberInput;
 import java.util.Locale;
 
 /**
- * The value of {@code try_cast(s AS DOUBLE)}, computed faster, for {@link ParseCasasLine}.
+ * The value of {@code try_cast(s AS DOUBLE)}, computed faster, for {@link CasasLineParser}.
  *
  * <p>Spark's cast hands every string to {@code Double.parseDouble}, whose exact path for the 17 significant
  * digits of Python {@code repr} floats costs about 140 ns a value on this hardware; the FastDoubleParser that

@@ -4,7 +4,7 @@ import java.time.DateTimeException;
 import java.time.LocalDate;
 
 /**
- * A CASAS stamp, for {@link ParseCasasLine}: {@code yyyy-MM-dd
+ * A CASAS stamp, for {@link CasasLineParser}: {@code yyyy-MM-dd
  * HH:mm:ss.f} with 1 to 6 fractional digits, as microseconds since the epoch of that wall time read in UTC
  * (the sessions run in UTC); {@link #INVALID} for anything else, including impossible dates and times.
  *
