@@ -240,3 +240,14 @@ def test_checked_counts_raises_when_rows_go_missing() -> None:
     staged = [StagedFile("sw1.p1.csv", "p1", 100)]
     with pytest.raises(DataQualityError, match=r"rows in \(10\) != rows kept \(6\) \+ rows rejected \(3"):
         readings.checked_counts(staged, staged, lines, {"rows": 6}, rejected, 0.0)
+
+
+@pytest.mark.parametrize("folder", ["plain", "with space", "accentué"])
+def test_metadata_path_spells_a_listed_path_as_the_scan_does(spark, tmp_path, folder) -> None:
+    # A per-file scan writes this constant as source_file; a shared scan writes _metadata.file_path.
+    from watchlake.clean.files import metadata_path
+
+    write_casas(tmp_path / folder / "sw1.p1.csv", [line()])
+    text = spark.read.option("recursiveFileLookup", "true").text(str(tmp_path / folder))
+    (listed,) = text.inputFiles()
+    assert metadata_path(spark, listed) == text.select("_metadata.file_path").first()[0]

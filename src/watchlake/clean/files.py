@@ -94,6 +94,13 @@ def head_rows(spark: SparkSession, path: str, count: int = 2) -> list[str]:
         stream.close()
 
 
+def metadata_path(spark: SparkSession, path: str) -> str:
+    """``path`` (as listed: ``file:///x``, URL-encoded) as Spark's ``_metadata.file_path`` spells it (``file:/x``)."""
+    jvm: Any = spark._jvm
+    hadoop_path = jvm.org.apache.spark.paths.SparkPath.fromUrlString(path).toPath().toString()
+    return str(jvm.org.apache.hadoop.fs.Path(hadoop_path).toUri().toString())
+
+
 def _file_size(spark: SparkSession, path: str) -> int:
     jvm: Any = spark._jvm
     hadoop_path = jvm.org.apache.hadoop.fs.Path(path)

@@ -19,7 +19,7 @@ from pyspark.sql import DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 
 from watchlake.casas.format import HEADER_LINE, TYPES_LINE
-from watchlake.clean.files import StagedFile, check_header_rows, head_rows
+from watchlake.clean.files import StagedFile, check_header_rows, head_rows, metadata_path
 from watchlake.clean.transforms import (
     LINES_DDL,
     participant_of,
@@ -121,20 +121,23 @@ def _clean(
 def _read_lines(spark: SparkSession, files: list[StagedFile]) -> DataFrame:
     """One row per text line (LF, CRLF or CR endings), ``LINES_DDL``; an empty frame for no files.
 
-    Large files get a text scan each, so the participant is a constant of the scan; small ones share one scan and
-    cut it from each line's file path (``PER_FILE_SCAN_MIN_BYTES`` says why). Same rows either way.
+    Large files get a text scan each, so the file path and participant are constants of the scan; small ones share
+    one scan and take both from each line's ``_metadata.file_path`` (``PER_FILE_SCAN_MIN_BYTES`` says why; that
+    column costs about 2 CPU s per GB and pass). Same rows either way.
     """
     if not files:
         return spark.createDataFrame([], LINES_DDL)
-    path = F.col("_metadata.file_path")  # as Spark writes it (file:/x), not as listed (file:///x)
     if sum(staged.size_bytes for staged in files) >= PER_FILE_SCAN_MIN_BYTES * len(files):
         scans = [
             spark.read.text(staged.path).select(
-                path.alias("source_file"), F.lit(staged.participant).alias("participant"), "value"
+                F.lit(metadata_path(spark, staged.path)).alias("source_file"),
+                F.lit(staged.participant).alias("participant"),
+                "value",
             )
             for staged in files
         ]
         return reduce(DataFrame.unionAll, scans)
+    path = F.col("_metadata.file_path")
     return spark.read.text([staged.path for staged in files]).select(
         path.alias("source_file"), participant_of(path).alias("participant"), "value"
     )
@@ -145,8 +148,9 @@ def _write(frame: DataFrame, path: str, partitions: tuple[str, ...], overwrite: 
     # Static: the output is rebuilt from all of staging, so partitions that vanished must go too. Dynamic (some
     # files failed their check): only the partitions written now are replaced, the failed files' earlier ones stay.
     writer = frame.write.mode("overwrite").option("partitionOverwriteMode", overwrite)
-    for column in set(frame.columns) & {"stamp", *MOTION_FIELDS}:
-        # Motion doubles and 10 Hz stamps hardly repeat: a dictionary would be built, overflow and be dropped.
+    for column in set(frame.columns) & {"stamp", "line", *MOTION_FIELDS}:
+        # Motion doubles, 10 Hz stamps and whole lines hardly repeat: a dictionary would be built, overflow and be
+        # dropped.
         writer = writer.option(f"parquet.enable.dictionary#{column}", "false")
     writer.partitionBy(*partitions).parquet(path)
     log.info("wrote %s in %.1f s", path, time.monotonic() - started)
