@@ -4,8 +4,8 @@ writes into the lake and ``watchlake score --source`` into its scratch place.
 Contract: every data line of every file given ends in exactly one of the two outputs (checked: rows in = rows kept
 + rows rejected, else DataQualityError). A file whose two header rows are wrong is left out and reported
 (:func:`split_readable`); zero-byte files are skipped with a warning. Each output is one pass over the CSVs (no
-cache: asking each line its reject reason twice costs less than caching its parse); the counts come from observed
-metrics of those writes.
+cache: a second pass that only asks each line its reject reason costs less than caching the parse); the counts
+come from observed metrics of those writes.
 """
 
 from __future__ import annotations
