@@ -20,10 +20,10 @@ import org.apache.spark.unsafe.types.UTF8String;
  * fields keeping their quotes until a string field drops them (so a quoted number or stamp does not parse). Quoted
  * fields that span lines are not supported (their pieces get a wrong field count).
  *
- * <p>Typed, a line is a row of its field count, one value per CASAS field in file order, then its reason: the stamp as microseconds since the epoch
- * ({@link ParseStamp}'s grammar), floats as doubles ({@link ParseDouble}'s, what {@code try_cast(.. AS DOUBLE)}
- * accepts), strings without their CSV quotes (doubled quotes made single); null when the field is missing, empty or
- * does not parse.
+ * <p>Typed, a line is a row of its field count, one value per CASAS field in file order, then its reason. The
+ * values: the stamp as microseconds since the epoch ({@link ParseStamp}'s grammar), floats as doubles ({@link
+ * ParseDouble}'s, what {@code try_cast(.. AS DOUBLE)} accepts), strings without their CSV quotes (doubled quotes
+ * made single); null when the field is missing, empty or does not parse.
  *
  * <p>An ASCII line (every CASAS line) is widened to chars in place and its strings are copied as bytes, with no Java
  * string made; any other line is decoded first.
@@ -88,17 +88,14 @@ public final class CasasLineParser {
     row.reset();
     row.zeroOutNullBytes();
     row.write(0, fieldCount);
-    boolean stampParses = false;
     boolean badNumber = false;
     for (int index = 0; index < TYPES.length; index++) {
-      boolean stored = index < fieldCount && store(index);
-      if (!stored) {
+      if (!(index < fieldCount && store(index))) {
         row.setNullAt(1 + index);
         badNumber |= TYPES[index] == 'f' && index < fieldCount && starts[index] < ends[index];
       }
-      stampParses |= index == 0 && stored;
     }
-    UTF8String reason = judge(stampParses, badNumber);
+    UTF8String reason = judge(!row.isNullAt(1), badNumber);
     if (reason == null) {
       row.setNullAt(REASON_ORDINAL);
     } else {
@@ -116,7 +113,7 @@ public final class CasasLineParser {
    */
   public UTF8String reason(UTF8String line) {
     split(line);
-    if (fieldCount != TYPES.length) {
+    if (fieldCount != TYPES.length) { // before the checks below: bounds past fieldCount are the last line's
       return REASONS[WRONG_FIELD_COUNT];
     }
     boolean stampParses =
