@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from watchlake.errors import ConfigError, ServiceError
-from watchlake.spark import session_conf
+from watchlake.spark import JIT_OPTIONS, session_conf
 
 JDO = "spark.hadoop.javax.jdo.option."
 
@@ -107,7 +107,19 @@ def test_session_conf_gives_driver_and_executors_the_jit_and_gc_options(tmp_path
         settings = make_settings(tmp_path, spark={"garbage_collector": collector})
         conf = session_conf(settings, jars=[])
         for key in ("spark.driver.extraJavaOptions", "spark.executor.extraJavaOptions"):
-            assert {"-XX:-DontCompileHugeMethods", flag} <= set(conf[key].split()), key
+            assert {"-XX:-DontCompileHugeMethods", *JIT_OPTIONS, flag} <= set(conf[key].split()), key
+
+
+def test_the_running_driver_has_the_jit_options(spark) -> None:
+    jvm = spark._jvm
+    diagnostics = jvm.java.lang.management.ManagementFactory.getPlatformMXBean(
+        jvm.java.lang.Class.forName("com.sun.management.HotSpotDiagnosticMXBean")
+    )
+    for option in JIT_OPTIONS:
+        name, _, value = option.removeprefix("-XX:").partition("=")
+        expected = value or ("true" if name.startswith("+") else "false")
+        name = name.lstrip("+-")
+        assert diagnostics.getVMOption(name).getValue() == expected, name
 
 
 def test_the_running_session_has_the_casas_line_function(spark) -> None:
