@@ -28,10 +28,10 @@ LOG_CONFIGURATION = Path(__file__).resolve().parent / "conf" / "log4j2.propertie
 GARBAGE_COLLECTORS = {"parallel": "-XX:+UseParallelGC", "g1": "-XX:+UseG1GC"}
 # Wide generated code (105 window features, dbldatagen's per-class expressions) makes methods over the JVM's 8 KB
 # JIT limit, which then run interpreted: let the JIT compile them anyway. And start the optimising compiler (C2)
-# at three times its default counts: in a fresh JVM the first clean job of bench/clean spends about a third of its
-# CPU compiling on 2 cores, much of it on code run only while Spark plans and starts jobs. Measured 2026-12-07 in
-# fresh JVMs (a noisy machine): compiler CPU 22.5 against 28.4 s (mean of 5 each), the cold job 30.9 against
-# 33.4 s, the later jobs in the same JVM alike.
+# at three times its default counts: in a fresh JVM the first clean job of bench/clean spends about 40 % of its
+# CPU (about 30 of 70 s on 2 cores) compiling, much of it code run only while Spark plans and starts jobs.
+# Measured 2026-12-07 in fresh JVMs (a noisy machine): compiler CPU 22.5 against 28.4 s (mean of 5 each), the cold
+# job 30.9 against 33.4 s, the later jobs in the same JVM alike.
 JIT_OPTIONS = (
     "-XX:-DontCompileHugeMethods",
     "-XX:Tier4InvocationThreshold=15000",
